@@ -1,0 +1,78 @@
+# hypertrace: build, test and demo.  See README.md.
+#
+#   make          set up, fetch upstream QEMU, build the fork and the guests
+#   make check    ... then run every test
+#   make demo     ... then boot a guest with hypertrace and show the trace
+#   make bench    per-event cost benchmarks (not part of check)
+#   make clean    remove build products, keep the fetched QEMU source
+#   make distclean  remove build/ entirely
+
+B := build
+-include $(B)/config.mk
+
+PRISTINE := $(if $(QEMU_USER_SRC),$(QEMU_USER_SRC),$(B)/upstream/src)
+QSRC := $(B)/qemu-src
+QBUILD := $(B)/qemu-build
+QEMU := $(B)/qemu-system-x86_64
+GBUILD := $(B)/ours
+PYTHON := /usr/bin/python3
+QEMU_CONFIGURE := --target-list=x86_64-softmmu \
+	--enable-trace-backends=simple,log,ust \
+	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
+	--disable-docs --with-git-submodules=ignore \
+	$(QEMU_EXTRA_CONFIGURE)
+QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
+	trace/trace-events-all
+
+.PHONY: all qemu ours overlay check demo bench clean distclean
+all: qemu ours
+
+$(B)/config.mk: configure
+	./configure $(CONFIGURE_ARGS)
+
+$(B)/.deps-stamp: scripts/install-deps.sh
+	@mkdir -p $(B)
+	scripts/install-deps.sh
+	@touch $@
+
+$(B)/upstream/src/VERSION: | $(B)/.deps-stamp
+	scripts/fetch-qemu.sh $(B)/upstream
+
+$(QSRC)/.hypertrace-patched: $(PRISTINE)/VERSION patches/series \
+		$(wildcard patches/*.patch) | $(B)/config.mk $(B)/.deps-stamp
+	scripts/prepare-qemu.sh $(PRISTINE) $(QSRC) patches
+
+overlay: $(QSRC)/.hypertrace-patched
+	@scripts/overlay.sh . $(QSRC)
+
+$(QBUILD)/build.ninja: $(QSRC)/.hypertrace-patched $(B)/config.mk | overlay
+	@echo "upstream QEMU $$(cat $(QSRC)/VERSION)$$(dpkg-parsechangelog \
+		-l $(QSRC)/debian/changelog -S Version 2>/dev/null | sed 's/^/ (Debian /;s/$$/)/')"
+	rm -rf $(QBUILD) && mkdir -p $(QBUILD)
+	cd $(QBUILD) && ../qemu-src/configure $(QEMU_CONFIGURE)
+
+qemu: overlay $(QBUILD)/build.ninja
+	ninja -C $(QBUILD) $(QEMU_TARGETS)
+	@ln -sf qemu-build/qemu-system-x86_64 $(QEMU)
+
+$(GBUILD)/build.ninja: meson.build | $(B)/.deps-stamp
+	rm -rf $(GBUILD)
+	meson setup $(GBUILD) .
+
+ours: $(GBUILD)/build.ninja
+	ninja -C $(GBUILD)
+
+check: all
+	$(PYTHON) tests/run.py --build $(B)
+
+demo: all
+	$(PYTHON) scripts/demo.py --build $(B)
+
+bench: all
+	$(PYTHON) tests/bench/run.py --build $(B)
+
+clean:
+	rm -rf $(QBUILD) $(GBUILD) $(QEMU) $(B)/tests $(B)/demo
+
+distclean:
+	rm -rf $(B)

@@ -1,0 +1,69 @@
+/*
+ * hypertrace: QMP query-hypertrace and HMP info hypertrace
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-hypertrace.h"
+#include "qom/object.h"
+#include "monitor/monitor.h"
+#include "monitor/hmp.h"
+#include "hw/hypertrace/hypertrace.h"
+
+static int query_one(Object *obj, void *opaque)
+{
+    HypertraceInfoList ***tail = opaque;
+
+    if (object_dynamic_cast(obj, TYPE_HYPERTRACE)) {
+        HypertraceClass *hc = (HypertraceClass *)object_get_class(obj);
+
+        QAPI_LIST_APPEND(*tail, hc->query(obj));
+    }
+    return 0;
+}
+
+HypertraceInfoList *qmp_query_hypertrace(Error **errp)
+{
+    HypertraceInfoList *list = NULL, **tail = &list;
+
+    object_child_foreach_recursive(object_get_root(), query_one, &tail);
+    return list;
+}
+
+static void hmp_info_hypertrace(Monitor *mon, const QDict *qdict)
+{
+    g_autoptr(HypertraceInfoList) list = qmp_query_hypertrace(NULL);
+    HypertraceInfoList *dev;
+    HypertraceRingInfoList *r;
+
+    if (!list) {
+        monitor_printf(mon, "No hypertrace device\n");
+    }
+    for (dev = list; dev; dev = dev->next) {
+        HypertraceInfo *info = dev->value;
+
+        monitor_printf(mon, "%s: mode %s, %" PRIu32 " records per ring, "
+                       "%" PRIu32 " clients, %" PRIu64 " errors\n",
+                       info->path, info->mode, info->ring_size,
+                       info->clients, info->errors);
+        monitor_printf(mon, "  %4s %12s %12s %12s %8s %s\n", "ring",
+                       "published", "consumed", "lost", "errors", "state");
+        for (r = info->rings; r; r = r->next) {
+            monitor_printf(mon, "  %4" PRIu32 " %12" PRIu64 " %12" PRIu64
+                           " %12" PRIu64 " %8" PRIu64 " %s\n",
+                           r->value->ring, r->value->published,
+                           r->value->consumed, r->value->lost,
+                           r->value->errors,
+                           r->value->halted ? "halted" : "ok");
+        }
+    }
+}
+
+static void hypertrace_monitor_register(void)
+{
+    monitor_register_hmp("hypertrace", true, hmp_info_hypertrace);
+}
+
+type_init(hypertrace_monitor_register)

@@ -1,0 +1,25 @@
+/*
+ * hypertrace device: QEMU-internal interface
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_HYPERTRACE_H
+#define HW_HYPERTRACE_H
+
+#include "hw/pci/pci.h"
+#include "qom/object.h"
+
+#define TYPE_HYPERTRACE "hypertrace"
+
+typedef struct HypertraceInfo HypertraceInfo;
+
+/*
+ * The monitor commands reach devices through their class, so that they
+ * link into every system emulator, with or without CONFIG_HYPERTRACE.
+ */
+typedef struct HypertraceClass {
+    PCIDeviceClass parent_class;
+    HypertraceInfo *(*query)(Object *dev);
+} HypertraceClass;
+
+#endif

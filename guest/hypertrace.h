@@ -1,0 +1,181 @@
+/*
+ * hypertrace guest header: every channel, freestanding.
+ *
+ * No libc and no kernel headers: firmware, boot loaders, kernels and user
+ * space include it as it is.  Needs GCC or clang (inline asm, __atomic
+ * builtins), on x86 in 32- or 64-bit mode.  The ABI is in
+ * include/hypertrace/abi.h; the protocol is in docs/specs/hypertrace.rst.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HYPERTRACE_GUEST_H
+#define HYPERTRACE_GUEST_H
+
+#include "hypertrace/abi.h"
+
+/* ---- Hypercall channel: KVM's ABI, nr in RAX, a0..a3 in RBX..RSI ---- */
+
+static inline long ht_hypercall(unsigned long nr, unsigned long a0,
+                                unsigned long a1, unsigned long a2,
+                                unsigned long a3)
+{
+    long ret;
+
+    __asm__ volatile("vmcall"
+                     : "=a"(ret)
+                     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+                     : "memory");
+    return ret;
+}
+
+static inline uint64_t ht_rdtsc(void)
+{
+    uint32_t lo, hi;
+
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
+}
+
+/* ---- MMIO helpers for the control BAR ---- */
+
+static inline uint32_t ht_readl(volatile void *ctrl, uint32_t off)
+{
+    return *(volatile uint32_t *)((volatile uint8_t *)ctrl + off);
+}
+
+static inline void ht_writel(volatile void *ctrl, uint32_t off, uint32_t v)
+{
+    *(volatile uint32_t *)((volatile uint8_t *)ctrl + off) = v;
+}
+
+/* Two 4-byte halves, low first: works from 32-bit code too. */
+static inline void ht_writeq(volatile void *ctrl, uint32_t off, uint64_t v)
+{
+    ht_writel(ctrl, off, (uint32_t)v);
+    ht_writel(ctrl, off + 4, (uint32_t)(v >> 32));
+}
+
+static inline uint64_t ht_readq(volatile void *ctrl, uint32_t off)
+{
+    uint32_t lo = ht_readl(ctrl, off);
+
+    return ((uint64_t)ht_readl(ctrl, off + 4) << 32) | lo;
+}
+
+/* ---- Synchronous channel: one exit, host-timestamped at that exit ---- */
+
+static inline void ht_sync_emit(volatile void *ctrl, uint32_t client,
+                                uint32_t id, const uint64_t *args)
+{
+    int i;
+
+    for (i = 0; i < HT_NR_ARGS; i++) {
+        ht_writeq(ctrl, HT_CLIENT_REG(client, HT_CLIENT_ARG(i)), args[i]);
+    }
+    ht_writel(ctrl, HT_CLIENT_REG(client, HT_CLIENT_EMIT), id);
+}
+
+/* ---- Ring producer: no exit, safe for many producers per ring ---- */
+
+struct ht_ring {
+    struct ht_ring_header *hdr;
+    struct ht_record *records;
+    uint64_t size;
+    uint32_t mode;
+    uint32_t watermark;
+    volatile void *ctrl;        /* for the doorbell; may be NULL */
+    uint32_t index;
+};
+
+/*
+ * @data is the mapped data BAR, @ctrl the mapped control BAR (or NULL when
+ * only the data BAR is mapped: the device's periodic drain then does all
+ * the work).  The ring's geometry comes from its header.
+ */
+static inline void ht_ring_init(struct ht_ring *r, void *data,
+                                uint32_t stride, uint32_t index,
+                                volatile void *ctrl)
+{
+    uint8_t *base = (uint8_t *)data + (uint64_t)stride * index;
+
+    r->hdr = (struct ht_ring_header *)base;
+    r->records = (struct ht_record *)(base + HT_RING_HEADER_SIZE);
+    r->size = (uint64_t)1 << __atomic_load_n(&r->hdr->order,
+                                             __ATOMIC_RELAXED);
+    r->mode = __atomic_load_n(&r->hdr->mode, __ATOMIC_RELAXED);
+    r->watermark = __atomic_load_n(&r->hdr->watermark, __ATOMIC_RELAXED);
+    r->ctrl = ctrl;
+    r->index = index;
+}
+
+/* Reserve a position: returns 0 and sets *pos, or -1 if full (counted). */
+static inline int ht_ring_reserve(struct ht_ring *r, uint64_t *pos)
+{
+    uint64_t p, cons;
+
+    if (r->mode == HT_MODE_OVERWRITE) {
+        *pos = __atomic_fetch_add(&r->hdr->reserve, 1, __ATOMIC_RELAXED);
+        return 0;
+    }
+    p = __atomic_load_n(&r->hdr->reserve, __ATOMIC_RELAXED);
+    do {
+        cons = __atomic_load_n(&r->hdr->consumer, __ATOMIC_ACQUIRE);
+        if (p - cons >= r->size) {
+            __atomic_fetch_add(&r->hdr->lost, 1, __ATOMIC_RELAXED);
+            return -1;
+        }
+    } while (!__atomic_compare_exchange_n(&r->hdr->reserve, &p, p + 1, 1,
+                                          __ATOMIC_RELAXED,
+                                          __ATOMIC_RELAXED));
+    *pos = p;
+    if (r->ctrl && p - cons + 1 == r->watermark) {
+        ht_writel(r->ctrl, HT_RING_REG(r->index, HT_RING_CONTROL),
+                  HT_RING_CTL_DOORBELL);
+    }
+    return 0;
+}
+
+/*
+ * Fill and commit position @pos.  The commit word is cleared first so
+ * that a consumer reading an older record in this slot sees the change.
+ */
+static inline void ht_ring_commit(struct ht_ring *r, uint64_t pos,
+                                  uint32_t id, uint64_t tsc,
+                                  const uint64_t *args)
+{
+    struct ht_record *rec = &r->records[pos & (r->size - 1)];
+    int i;
+
+    __atomic_store_n(&rec->commit, 0, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    rec->id = id;
+    rec->tsc = tsc;
+    for (i = 0; i < HT_NR_ARGS; i++) {
+        rec->args[i] = args[i];
+    }
+    __atomic_store_n(&rec->commit, (uint32_t)(pos + 1), __ATOMIC_RELEASE);
+}
+
+/* Emit one event: 0 on success, -1 if the ring was full (discard mode). */
+static inline int ht_ring_emit(struct ht_ring *r, uint32_t id,
+                               const uint64_t *args)
+{
+    uint64_t pos;
+
+    if (ht_ring_reserve(r, &pos)) {
+        return -1;
+    }
+    ht_ring_commit(r, pos, id, ht_rdtsc(), args);
+    return 0;
+}
+
+/* Ask the device to drain now (one exit). */
+static inline void ht_ring_doorbell(struct ht_ring *r)
+{
+    if (r->ctrl) {
+        ht_writel(r->ctrl, HT_RING_REG(r->index, HT_RING_CONTROL),
+                  HT_RING_CTL_DOORBELL);
+    }
+}
+
+#endif /* HYPERTRACE_GUEST_H */

@@ -1,0 +1,53 @@
+/*
+ * Demo guest: a pretend boot in three phases.  Each phase begins with a
+ * synchronous marker (one exit, exact host time) and does its "work" while
+ * logging progress records into its ring (no exit).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "lib.h"
+#include "hypertrace.h"
+
+enum { EV_PHASE = 1, EV_STEP = 2, EV_DONE = 3 };
+
+static void spin(uint64_t loops)
+{
+    volatile uint64_t i;
+
+    for (i = 0; i < loops; i++) {
+        /* burn guest time */
+    }
+}
+
+void guest_main(void)
+{
+    static const uint64_t work[] = { 200000, 800000, 400000 };
+    uint64_t args[HT_NR_ARGS] = { 0 };
+    volatile void *ctrl;
+    struct ht_ring ring;
+    int devfn;
+    uint64_t phase, step;
+
+    devfn = pci_find(HT_PCI_VENDOR_ID, HT_PCI_DEVICE_ID);
+    if (devfn < 0) {
+        fail("no hypertrace device", 0);
+    }
+    pci_write32(devfn, 0x04, pci_read32(devfn, 0x04) | 0x2);
+    ctrl = (volatile void *)pci_bar_addr(devfn, HT_CTRL_BAR);
+    ht_ring_init(&ring, (void *)pci_bar_addr(devfn, HT_DATA_BAR),
+                 ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
+    for (phase = 0; phase < 3; phase++) {
+        args[0] = phase;
+        args[1] = work[phase];
+        ht_sync_emit(ctrl, 0, EV_PHASE, args);
+        for (step = 0; step < 8; step++) {
+            spin(work[phase] / 8);
+            args[1] = step;
+            ht_ring_emit(&ring, EV_STEP, args);
+        }
+    }
+    args[0] = 3;
+    ht_sync_emit(ctrl, 0, EV_DONE, args);
+    puts("demo guest: done\n");
+    guest_exit(0);
+}

@@ -1,0 +1,490 @@
+/*
+ * QTest testcase for the hypertrace device
+ *
+ * Drives the control BAR and real guest memory in the data BAR the way a
+ * guest producer does, and checks what reaches the log trace backend.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "hw/pci/pci_regs.h"
+#include "hypertrace/abi.h"
+
+#define HT_DEVFN QPCI_DEVFN(4, 0)
+
+typedef struct HtTest {
+    QTestState *qts;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QPCIBar ctrl;
+    uint64_t ctrl_size;
+    uint64_t data;      /* guest-physical address of the data BAR */
+    uint64_t data_size;
+    uint32_t stride;
+    uint32_t order;
+    char *log;          /* log backend output file */
+} HtTest;
+
+static void ht_start(HtTest *t, const char *props)
+{
+    QPCIBar data;
+
+    t->log = g_strdup_printf("/tmp/hypertrace-test-%d.log", getpid());
+    unlink(t->log);
+    t->qts = qtest_initf("-smp 2 -device hypertrace,addr=04.0%s "
+                         "-trace hypertrace_* -D %s", props, t->log);
+    t->bus = qpci_new_pc(t->qts, NULL);
+    t->dev = qpci_device_find(t->bus, HT_DEVFN);
+    g_assert(t->dev);
+    qpci_device_enable(t->dev);
+    t->ctrl = qpci_iomap(t->dev, HT_CTRL_BAR, &t->ctrl_size);
+    data = qpci_iomap(t->dev, HT_DATA_BAR, &t->data_size);
+    t->data = data.addr;
+    t->stride = qpci_io_readl(t->dev, t->ctrl, HT_REG_RING_STRIDE);
+    t->order = qpci_io_readl(t->dev, t->ctrl, HT_REG_RING_ORDER);
+}
+
+/* Quit QEMU cleanly and return what the log backend wrote. */
+static char *ht_stop(HtTest *t)
+{
+    char *out = NULL;
+
+    g_free(t->dev);
+    qpci_free_pc(t->bus);
+    qtest_quit(t->qts);
+    g_assert(g_file_get_contents(t->log, &out, NULL, NULL));
+    unlink(t->log);
+    g_free(t->log);
+    return out;
+}
+
+static uint64_t ring_addr(HtTest *t, uint32_t ring)
+{
+    return t->data + (uint64_t)ring * t->stride;
+}
+
+static uint64_t record_addr(HtTest *t, uint32_t ring, uint64_t pos)
+{
+    uint64_t slot = pos & ((1u << t->order) - 1);
+
+    return ring_addr(t, ring) + HT_RING_HEADER_SIZE + slot * HT_RECORD_SIZE;
+}
+
+static uint64_t arg_value(uint64_t pos, int i)
+{
+    return 0x1000000000ull * (i + 1) + pos;
+}
+
+/* Write and commit the record at position @pos, as a producer does. */
+static void put_record(HtTest *t, uint32_t ring, uint64_t pos, uint32_t id)
+{
+    struct ht_record rec = {
+        .commit = (uint32_t)(pos + 1),
+        .id = id,
+        .tsc = 1000 + pos,
+    };
+    int i;
+
+    for (i = 0; i < HT_NR_ARGS; i++) {
+        rec.args[i] = arg_value(pos, i);
+    }
+    qtest_memwrite(t->qts, record_addr(t, ring, pos), &rec, sizeof(rec));
+}
+
+static void set_header(HtTest *t, uint32_t ring, size_t field, uint64_t v)
+{
+    qtest_writeq(t->qts, ring_addr(t, ring) + field, v);
+}
+
+static uint64_t ring_reg(HtTest *t, uint32_t ring, uint32_t reg)
+{
+    return qpci_io_readq(t->dev, t->ctrl, HT_RING_REG(ring, reg));
+}
+
+static void doorbell(HtTest *t, uint32_t ring, uint32_t ctl)
+{
+    qpci_io_writel(t->dev, t->ctrl, HT_RING_REG(ring, HT_RING_CONTROL), ctl);
+}
+
+/* The consumer runs in a bottom half: wait until it caught up. */
+static void wait_consumed(HtTest *t, uint32_t ring, uint64_t want)
+{
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+
+    while (ring_reg(t, ring, HT_RING_CONSUMED) + ring_reg(t, ring, HT_RING_LOST)
+           < want) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
+}
+
+static int count_lines(const char *log, const char *needle)
+{
+    int n = 0;
+    const char *p = log;
+
+    while ((p = strstr(p, needle))) {
+        n++;
+        p++;
+    }
+    return n;
+}
+
+/* Check that positions [first, last) of @ring arrived once, in order. */
+static void check_events(const char *log, uint32_t ring, uint64_t first,
+                         uint64_t last, uint32_t id)
+{
+    const char *p = log;
+    uint64_t pos;
+
+    for (pos = first; pos < last; pos++) {
+        g_autofree char *line = g_strdup_printf(
+            "hypertrace_event ring=%u id=%u a0=0x%" PRIx64 " a1=0x%" PRIx64
+            " a2=0x%" PRIx64 " a3=0x%" PRIx64 " a4=0x%" PRIx64
+            " a5=0x%" PRIx64 " tsc=%" PRIu64 " ", ring, id,
+            arg_value(pos, 0), arg_value(pos, 1), arg_value(pos, 2),
+            arg_value(pos, 3), arg_value(pos, 4), arg_value(pos, 5),
+            1000 + pos);
+        const char *hit = strstr(p, line);
+
+        if (!hit) {
+            g_test_message("missing or out of order: %s", line);
+            g_assert_not_reached();
+        }
+        g_assert(!strstr(hit + 1, line));
+        p = hit + 1;
+    }
+}
+
+static void test_ids_and_bars(void)
+{
+    HtTest t = { 0 };
+    uint32_t bar2;
+
+    ht_start(&t, "");
+    g_assert_cmphex(qpci_config_readw(t.dev, PCI_VENDOR_ID), ==,
+                    HT_PCI_VENDOR_ID);
+    g_assert_cmphex(qpci_config_readw(t.dev, PCI_DEVICE_ID), ==,
+                    HT_PCI_DEVICE_ID);
+    g_assert_cmphex(qpci_config_readb(t.dev, PCI_REVISION_ID), ==,
+                    HT_PCI_REVISION);
+    g_assert_cmphex(qpci_config_readw(t.dev, PCI_CLASS_DEVICE), ==,
+                    HT_PCI_CLASS);
+    g_assert_cmpuint(t.ctrl_size, ==, HT_CTRL_BAR_SIZE);
+    bar2 = qpci_config_readl(t.dev, PCI_BASE_ADDRESS_0 + 4 * HT_DATA_BAR);
+    g_assert_cmphex(bar2 & 0xf, ==, PCI_BASE_ADDRESS_SPACE_MEMORY |
+                    PCI_BASE_ADDRESS_MEM_TYPE_64 |
+                    PCI_BASE_ADDRESS_MEM_PREFETCH);
+    /* 2 rings of 4096 records: (256 + 4096 * 64) rounded to 4 KiB, x2 */
+    g_assert_cmpuint(t.stride, ==, 266240);
+    g_assert_cmpuint(t.data_size, ==, 1024 * 1024);
+    g_free(ht_stop(&t));
+}
+
+static void test_geometry(void)
+{
+    HtTest t = { 0 };
+    QPCIDevice *d;
+
+    ht_start(&t, ",ring-size=64,mode=overwrite,clients=3");
+    d = t.dev;
+    g_assert_cmphex(qpci_io_readl(d, t.ctrl, HT_REG_MAGIC), ==, HT_MAGIC);
+    g_assert_cmpuint(qpci_io_readl(d, t.ctrl, HT_REG_VERSION), ==,
+                     HT_ABI_VERSION);
+    g_assert_cmphex(qpci_io_readl(d, t.ctrl, HT_REG_FEATURES), ==,
+                    HT_FEAT_RINGS | HT_FEAT_SYNC);
+    g_assert_cmpuint(qpci_io_readl(d, t.ctrl, HT_REG_MODE), ==,
+                     HT_MODE_OVERWRITE);
+    g_assert_cmpuint(qpci_io_readl(d, t.ctrl, HT_REG_NR_RINGS), ==, 2);
+    g_assert_cmpuint(t.order, ==, 6);
+    g_assert_cmpuint(qpci_io_readl(d, t.ctrl, HT_REG_RECORD_SIZE), ==, 64);
+    g_assert_cmpuint(qpci_io_readl(d, t.ctrl, HT_REG_NR_ARGS), ==, 6);
+    g_assert_cmpuint(t.stride, ==, 8192);
+    g_assert_cmpuint(qpci_io_readl(d, t.ctrl, HT_REG_NR_CLIENTS), ==, 3);
+    g_assert_cmpuint(qpci_io_readl(d, t.ctrl, HT_REG_WATERMARK), ==, 32);
+    g_assert_cmpuint(qpci_io_readq(d, t.ctrl, HT_REG_ERRORS), ==, 0);
+    /* the device copies the geometry into each ring header */
+    g_assert_cmpuint(qtest_readl(t.qts, ring_addr(&t, 1) +
+                     offsetof(struct ht_ring_header, order)), ==, 6);
+    g_assert_cmpuint(qtest_readl(t.qts, ring_addr(&t, 1) +
+                     offsetof(struct ht_ring_header, ring)), ==, 1);
+    g_free(ht_stop(&t));
+}
+
+static void test_sync_emit(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    int i;
+
+    ht_start(&t, "");
+    for (i = 0; i < HT_NR_ARGS; i++) {
+        qpci_io_writeq(t.dev, t.ctrl, HT_CLIENT_REG(1, HT_CLIENT_ARG(i)),
+                       0xa0a0a0a000000000ull + i);
+    }
+    g_assert_cmphex(qpci_io_readq(t.dev, t.ctrl,
+                    HT_CLIENT_REG(1, HT_CLIENT_ARG(5))), ==,
+                    0xa0a0a0a000000005ull);
+    qpci_io_writel(t.dev, t.ctrl, HT_CLIENT_REG(1, HT_CLIENT_EMIT), 42);
+    /* only the low half of argument 0 changes */
+    qpci_io_writel(t.dev, t.ctrl, HT_CLIENT_REG(1, HT_CLIENT_ARG(0)), 7);
+    qpci_io_writel(t.dev, t.ctrl, HT_CLIENT_REG(1, HT_CLIENT_EMIT), 43);
+    log = ht_stop(&t);
+    g_assert(strstr(log, "hypertrace_sync client=1 id=42 "
+                    "a0=0xa0a0a0a000000000 a1=0xa0a0a0a000000001 "
+                    "a2=0xa0a0a0a000000002 a3=0xa0a0a0a000000003 "
+                    "a4=0xa0a0a0a000000004 a5=0xa0a0a0a000000005\n"));
+    g_assert(strstr(log, "hypertrace_sync client=1 id=43 "
+                    "a0=0xa0a0a0a000000007 a1=0xa0a0a0a000000001 "));
+    g_assert_cmpint(count_lines(log, "hypertrace_sync "), ==, 2);
+}
+
+static void test_ring_drain(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    uint64_t pos;
+
+    ht_start(&t, ",ring-size=64,drain-budget=7");
+    /* three laps of ring 1, 50 records at a time */
+    for (pos = 0; pos < 150; pos++) {
+        put_record(&t, 1, pos, 9);
+        if (pos % 50 == 49) {
+            set_header(&t, 1, offsetof(struct ht_ring_header, reserve),
+                       pos + 1);
+            doorbell(&t, 1, HT_RING_CTL_DOORBELL);
+            wait_consumed(&t, 1, pos + 1);
+            g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 1) +
+                             offsetof(struct ht_ring_header, consumer)),
+                             ==, pos + 1);
+        }
+    }
+    g_assert_cmpuint(ring_reg(&t, 1, HT_RING_PUBLISHED), ==, 150);
+    g_assert_cmpuint(ring_reg(&t, 1, HT_RING_CONSUMED), ==, 150);
+    g_assert_cmpuint(ring_reg(&t, 1, HT_RING_LOST), ==, 0);
+    g_assert_cmpuint(ring_reg(&t, 1, HT_RING_ERRORS), ==, 0);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 0);
+    log = ht_stop(&t);
+    check_events(log, 1, 0, 150, 9);
+    g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 150);
+    g_assert_cmpint(count_lines(log, "hypertrace_lost "), ==, 0);
+}
+
+static void test_discard_full(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    uint64_t pos;
+
+    ht_start(&t, ",ring-size=16");
+    /* exactly full, and producers dropped 5 more */
+    for (pos = 0; pos < 16; pos++) {
+        put_record(&t, 0, pos, 3);
+    }
+    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 16);
+    set_header(&t, 0, offsetof(struct ht_ring_header, lost), 5);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    wait_consumed(&t, 0, 21);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 16);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_LOST), ==, 5);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_STATUS), ==, 0);
+    log = ht_stop(&t);
+    check_events(log, 0, 0, 16, 3);
+    g_assert(strstr(log, "hypertrace_lost ring=0 count=5\n"));
+    g_assert_cmpint(count_lines(log, "hypertrace_lost "), ==, 1);
+}
+
+static void test_overwrite(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    uint64_t pos;
+
+    ht_start(&t, ",ring-size=16,mode=overwrite");
+    /* 20 records into 16 slots: the oldest 4 were overwritten */
+    for (pos = 0; pos < 20; pos++) {
+        put_record(&t, 0, pos, 4);
+    }
+    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 20);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    wait_consumed(&t, 0, 20);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 16);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_LOST), ==, 4);
+    log = ht_stop(&t);
+    check_events(log, 0, 4, 20, 4);
+    g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 16);
+    g_assert(strstr(log, "hypertrace_lost ring=0 count=4\n"));
+}
+
+static void expect_halt(HtTest *t, uint64_t reserve, uint64_t errors)
+{
+    set_header(t, 0, offsetof(struct ht_ring_header, reserve), reserve);
+    doorbell(t, 0, HT_RING_CTL_DOORBELL);
+    while (ring_reg(t, 0, HT_RING_STATUS) != HT_RING_ST_HALTED) {
+        g_usleep(1000);
+    }
+    g_assert_cmpuint(ring_reg(t, 0, HT_RING_ERRORS), ==, errors);
+    doorbell(t, 0, HT_RING_CTL_RESET);
+    g_assert_cmpuint(ring_reg(t, 0, HT_RING_STATUS), ==, 0);
+}
+
+static void test_bad_indices(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    uint64_t pos;
+
+    ht_start(&t, ",ring-size=16");
+    expect_halt(&t, 17, 1);                 /* ahead by more than the size */
+    expect_halt(&t, UINT64_MAX - 3, 2);     /* wrapped */
+    for (pos = 0; pos < 4; pos++) {
+        put_record(&t, 0, pos, 5);
+    }
+    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 4);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    wait_consumed(&t, 0, 4);
+    expect_halt(&t, 2, 3);                  /* behind the consumer */
+    /* after the reset the ring works again from position 0 */
+    for (pos = 0; pos < 3; pos++) {
+        put_record(&t, 0, pos, 6);
+    }
+    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 3);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    wait_consumed(&t, 0, 7);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 7);
+    g_assert_cmpuint(qpci_io_readq(t.dev, t.ctrl, HT_REG_ERRORS), ==, 3);
+    log = ht_stop(&t);
+    check_events(log, 0, 0, 4, 5);
+    check_events(log, 0, 0, 3, 6);
+    g_assert(strstr(log, "hypertrace_guest_error ring=0x0 code=6 "
+                    "value=0x11\n"));
+    g_assert(strstr(log, "hypertrace_guest_error ring=0x0 code=5 "
+                    "value=0x2\n"));
+}
+
+static void test_bad_registers(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+
+    ht_start(&t, "");
+    qpci_io_writel(t.dev, t.ctrl, HT_REG_MAGIC, 1);           /* RO */
+    g_assert_cmpuint(qpci_io_readl(t.dev, t.ctrl, 0x0ffc), ==, 0);
+    g_assert_cmpuint(qpci_io_readl(t.dev, t.ctrl,
+                     HT_RING_REG(2, HT_RING_STATUS)), ==, 0); /* no ring 2 */
+    qpci_io_writel(t.dev, t.ctrl, HT_CLIENT_REG(2, HT_CLIENT_EMIT), 1);
+    doorbell(&t, 0, 0x80);
+    g_assert_cmphex(qpci_io_readl(t.dev, t.ctrl, HT_REG_MAGIC), ==, HT_MAGIC);
+    g_assert_cmpuint(qpci_io_readq(t.dev, t.ctrl, HT_REG_ERRORS), ==, 5);
+    log = ht_stop(&t);
+    g_assert_cmpint(count_lines(log, "hypertrace_sync "), ==, 0);
+    g_assert(strstr(log, "code=1 value=0x0\n"));
+    g_assert(strstr(log, "code=2 value=0x1080\n"));
+    g_assert(strstr(log, "code=3 value=0x20b0\n"));
+    g_assert(strstr(log, "ring=0x0 code=4 value=0x80\n"));
+}
+
+static void test_random_writes(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    uint64_t pos;
+    int i;
+
+    ht_start(&t, ",ring-size=16");
+    for (i = 0; i < 20000; i++) {
+        uint64_t v = ((uint64_t)g_test_rand_int() << 32) | g_test_rand_int();
+        uint32_t off = g_test_rand_int_range(0, HT_CTRL_BAR_SIZE / 4) * 4;
+
+        if (i % 2) {
+            qtest_writeq(t.qts, t.data + (v % (t.data_size / 8)) * 8, v);
+        } else if (off != HT_RING_REG(0, HT_RING_CONTROL) &&
+                   off != HT_RING_REG(1, HT_RING_CONTROL)) {
+            qpci_io_writel(t.dev, t.ctrl, off, v);
+        } else {
+            qpci_io_writel(t.dev, t.ctrl, off, v & 3);
+        }
+        if (i % 1000 == 0) {
+            qtest_clock_step(t.qts, 10 * 1000 * 1000);
+        }
+    }
+    /* reset both rings: they work again */
+    doorbell(&t, 0, HT_RING_CTL_RESET);
+    doorbell(&t, 1, HT_RING_CTL_RESET);
+    g_assert_cmphex(qpci_io_readl(t.dev, t.ctrl, HT_REG_MAGIC), ==, HT_MAGIC);
+    for (pos = 0; pos < 10; pos++) {
+        put_record(&t, 1, pos, 77);
+    }
+    set_header(&t, 1, offsetof(struct ht_ring_header, reserve), 10);
+    doorbell(&t, 1, HT_RING_CTL_DOORBELL);
+    while (ring_reg(&t, 1, HT_RING_PUBLISHED) != 10 ||
+           qtest_readq(t.qts, ring_addr(&t, 1) +
+                       offsetof(struct ht_ring_header, consumer)) != 10) {
+        g_usleep(1000);
+    }
+    log = ht_stop(&t);
+    check_events(log, 1, 0, 10, 77);
+}
+
+static void test_quit_drains(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    uint64_t pos;
+
+    ht_start(&t, ",ring-size=1024");
+    for (pos = 0; pos < 1000; pos++) {
+        put_record(&t, 0, pos, 8);
+    }
+    /* published, no doorbell, and the virtual clock never advances */
+    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 1000);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 0);
+    log = ht_stop(&t);
+    check_events(log, 0, 0, 1000, 8);
+    g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 1000);
+}
+
+static void test_bad_properties(void)
+{
+    static const struct {
+        const char *props;
+        const char *error;
+    } cases[] = {
+        { "ring-size=100", "ring-size=100 is not a power of two" },
+        { "ring-size=8", "ring-size=8 is out of range" },
+        { "rings=65", "rings=65 is out of range" },
+        { "mode=fast", "mode=fast is not a ring mode" },
+        { "drain-period-us=0", "drain-period-us=0 is out of range" },
+        { "rings=64,ring-size=1048576", "more than 1024 MiB" },
+    };
+    int i;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        g_autofree char *cmd = g_strdup_printf(
+            "exec %s -M pc -nodefaults -display none -device hypertrace,%s "
+            "2>&1 | grep -q '%s'", g_getenv("QTEST_QEMU_BINARY"), cases[i].props,
+            cases[i].error);
+        g_assert_cmpint(system(cmd), ==, 0);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    qtest_add_func("/hypertrace/ids-and-bars", test_ids_and_bars);
+    qtest_add_func("/hypertrace/geometry", test_geometry);
+    qtest_add_func("/hypertrace/sync-emit", test_sync_emit);
+    qtest_add_func("/hypertrace/ring-drain", test_ring_drain);
+    qtest_add_func("/hypertrace/discard-full", test_discard_full);
+    qtest_add_func("/hypertrace/overwrite", test_overwrite);
+    qtest_add_func("/hypertrace/bad-indices", test_bad_indices);
+    qtest_add_func("/hypertrace/bad-registers", test_bad_registers);
+    qtest_add_func("/hypertrace/random-writes", test_random_writes);
+    qtest_add_func("/hypertrace/quit-drains", test_quit_drains);
+    qtest_add_func("/hypertrace/bad-properties", test_bad_properties);
+    return g_test_run();
+}

@@ -29,6 +29,13 @@ all: qemu ours
 
 $(B)/config.mk: configure
 	./configure $(CONFIGURE_ARGS)
+	@touch $@
+
+# QEMU is configured again only when its source or options change.
+QEMU_CONFIG_LINE := $(PRISTINE) $(QEMU_CONFIGURE)
+QEMU_CONFIG_STAMP := $(B)/qemu-configure.args
+$(shell mkdir -p $(B); echo '$(QEMU_CONFIG_LINE)' | cmp -s - $(QEMU_CONFIG_STAMP) || \
+	echo '$(QEMU_CONFIG_LINE)' > $(QEMU_CONFIG_STAMP))
 
 $(B)/.deps-stamp: scripts/install-deps.sh
 	@mkdir -p $(B)
@@ -45,14 +52,24 @@ $(QSRC)/.hypertrace-patched: $(PRISTINE)/VERSION patches/series \
 overlay: $(QSRC)/.hypertrace-patched
 	@scripts/overlay.sh . $(QSRC)
 
-$(QBUILD)/build.ninja: $(QSRC)/.hypertrace-patched $(B)/config.mk | overlay
+# Patch changes reach ninja through the meson files they touch; only a
+# new configuration needs a fresh build directory.
+$(QBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
 	@echo "upstream QEMU $$(cat $(QSRC)/VERSION)$$(dpkg-parsechangelog \
 		-l $(QSRC)/debian/changelog -S Version 2>/dev/null | sed 's/^/ (Debian /;s/$$/)/')"
 	rm -rf $(QBUILD) && mkdir -p $(QBUILD)
 	cd $(QBUILD) && ../qemu-src/configure $(QEMU_CONFIGURE)
 
+# Run from the build tree, QEMU looks for firmware under qemu-bundle/ with
+# the configured paths; point those at Debian's firmware packages.
+FIRMWARE_DIRS := /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu
+
 qemu: overlay $(QBUILD)/build.ninja
 	ninja -C $(QBUILD) $(QEMU_TARGETS)
+	@for d in $(FIRMWARE_DIRS); do \
+		mkdir -p $(QBUILD)/qemu-bundle$$(dirname $$d); \
+		ln -sfn $$d $(QBUILD)/qemu-bundle$$d; \
+	done
 	@ln -sf qemu-build/qemu-system-x86_64 $(QEMU)
 
 $(GBUILD)/build.ninja: meson.build | $(B)/.deps-stamp

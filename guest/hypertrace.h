@@ -48,11 +48,15 @@ static inline void ht_writel(volatile void *ctrl, uint32_t off, uint32_t v)
     *(volatile uint32_t *)((volatile uint8_t *)ctrl + off) = v;
 }
 
-/* Two 4-byte halves, low first: works from 32-bit code too. */
+/* One 8-byte store (one exit) in 64-bit code, two halves otherwise. */
 static inline void ht_writeq(volatile void *ctrl, uint32_t off, uint64_t v)
 {
+#ifdef __x86_64__
+    *(volatile uint64_t *)((volatile uint8_t *)ctrl + off) = v;
+#else
     ht_writel(ctrl, off, (uint32_t)v);
     ht_writel(ctrl, off + 4, (uint32_t)(v >> 32));
+#endif
 }
 
 static inline uint64_t ht_readq(volatile void *ctrl, uint32_t off)
@@ -64,15 +68,26 @@ static inline uint64_t ht_readq(volatile void *ctrl, uint32_t off)
 
 /* ---- Synchronous channel: one exit, host-timestamped at that exit ---- */
 
-static inline void ht_sync_emit(volatile void *ctrl, uint32_t client,
-                                uint32_t id, const uint64_t *args)
+/*
+ * Each register write is one exit, so write only the arguments that
+ * changed: the slot keeps the others from the previous event.
+ */
+static inline void ht_sync_emit_n(volatile void *ctrl, uint32_t client,
+                                  uint32_t id, const uint64_t *args,
+                                  int nargs)
 {
     int i;
 
-    for (i = 0; i < HT_NR_ARGS; i++) {
+    for (i = 0; i < nargs && i < HT_NR_ARGS; i++) {
         ht_writeq(ctrl, HT_CLIENT_REG(client, HT_CLIENT_ARG(i)), args[i]);
     }
     ht_writel(ctrl, HT_CLIENT_REG(client, HT_CLIENT_EMIT), id);
+}
+
+static inline void ht_sync_emit(volatile void *ctrl, uint32_t client,
+                                uint32_t id, const uint64_t *args)
+{
+    ht_sync_emit_n(ctrl, client, id, args, HT_NR_ARGS);
 }
 
 /* ---- Ring producer: no exit, safe for many producers per ring ---- */

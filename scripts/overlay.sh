@@ -1,7 +1,7 @@
 #!/bin/sh
 # Copy our own files into the QEMU tree DEST at the same paths.  A file is
-# copied only when its content changed, so ninja rebuilds only what depends
-# on it.  Files we no longer have are removed again.
+# copied only when its content changed, and then gets a new time, so ninja
+# rebuilds exactly what depends on it.  Files we no longer have are removed.
 # Usage: overlay.sh TOP DEST
 set -eu
 top=$1 dest=$2
@@ -12,7 +12,7 @@ list=$(find $roots -type f 2>/dev/null | sort)
 for f in $list; do
     if ! cmp -s "$f" "$dest/$f"; then
         mkdir -p "$dest/$(dirname "$f")"
-        cp -p "$f" "$dest/$f"
+        cp "$f" "$dest/$f"
     fi
 done
 if [ -f "$dest/.hypertrace-overlay" ]; then

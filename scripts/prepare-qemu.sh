@@ -25,6 +25,13 @@ done < "$patchdir/series"
 new_list=$(sed -n 's|^+++ b/||p' "$patchdir"/*.patch | sort -u)
 old_list=$(cat "$dest/.hypertrace-patched" 2>/dev/null || true)
 printf '%s\n' "$new_list" > "$dest.tmp/.hypertrace-patched"
+# Carry the overlaid files over with their times, so that overlay.sh
+# copies (and ninja rebuilds) only those that changed since.
+if [ -f "$dest/.hypertrace-overlay" ]; then
+    (cd "$dest" && cpio -pdm --quiet "../$(basename "$dest").tmp") \
+        < "$dest/.hypertrace-overlay"
+    cp -p "$dest/.hypertrace-overlay" "$dest.tmp/"
+fi
 rm -rf "$dest.old"
 [ -d "$dest" ] && mv "$dest" "$dest.old"
 mv "$dest.tmp" "$dest"

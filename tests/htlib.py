@@ -26,6 +26,14 @@ def set_build(build):
 set_build(os.environ.get("HYPERTRACE_BUILD", os.path.join(TOP, "build")))
 
 
+def mount_tracefs():
+    """Mount tracefs where the kernel expects it, if we may and it is not."""
+    path = "/sys/kernel/tracing"
+    if os.path.isdir(path) and not os.listdir(path) and os.geteuid() == 0:
+        subprocess.run(["mount", "-t", "tracefs", "nodev", path],
+                       stderr=subprocess.DEVNULL)
+
+
 class Run:
     """The outcome of one QEMU run."""
 
@@ -64,9 +72,10 @@ def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
 
 
 def qemu_output(args, stdin=None, timeout=60):
+    # the simple backend writes trace-PID into the current directory
     proc = subprocess.run([QEMU] + list(args), input=stdin, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=timeout)
+                          timeout=timeout, cwd=tempfile.mkdtemp(prefix="ht-"))
     return proc.returncode, proc.stdout
 
 

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 
@@ -19,28 +20,43 @@ sys.path.insert(0, HERE)
 import htlib  # noqa: E402
 
 
-def run_qtest(name, results):
-    binary = os.path.join(htlib.QBUILD, "tests", "qtest", name)
-    env = dict(os.environ, QTEST_QEMU_BINARY=htlib.QEMU,
-               QTEST_QEMU_IMG=os.path.join(htlib.QBUILD, "qemu-img"))
+def run_tap(label, argv, env, results):
+    """Run a GLib test binary; each TAP line is one test."""
     start = time.time()
-    proc = subprocess.run([binary, "--tap", "-k"], env=env, text=True,
-                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=600)
-    seen = 0
+    proc = subprocess.run(argv + ["--tap", "-k"], env=dict(os.environ, **env),
+                          text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, timeout=1200,
+                          cwd=tempfile.mkdtemp(prefix="ht-"))
+    seen = []
     for line in proc.stdout.splitlines():
         if line.startswith("ok ") or line.startswith("not ok "):
-            seen += 1
-            passed = line.startswith("ok ")
-            label = "qtest " + line.split(" ", 3)[-1]
-            results.append((label, "PASS" if passed else "FAIL",
-                            "" if passed else proc.stdout[-3000:]))
-    if proc.returncode != 0 and not any(r[1] == "FAIL" for r in results):
-        results.append(("qtest " + name, "FAIL",
-                        "exit %d\n%s" % (proc.returncode, proc.stdout[-3000:])))
-    if seen == 0:
-        results.append(("qtest " + name, "FAIL", "no TAP output"))
-    print("  (%s: %d subtests in %.1f s)" % (name, seen, time.time() - start))
+            name = "%s %s" % (label, line.split(" ", 3)[-1])
+            if line.startswith("not ok "):
+                seen.append((name, "FAIL", proc.stdout[-4000:]))
+            elif "# SKIP" in line:
+                seen.append((name.split(" # SKIP")[0], "SKIP",
+                             line.split("# SKIP", 1)[1].strip()))
+            else:
+                seen.append((name, "PASS", ""))
+    if not seen or (proc.returncode != 0 and
+                    not any(r[1] == "FAIL" for r in seen)):
+        seen.append((label, "FAIL", "exit %d, output:\n%s" %
+                     (proc.returncode, proc.stdout[-4000:])))
+    for r in seen:
+        report(*r)
+    print("  (%s: %d tests in %.1f s)" % (label, len(seen), time.time() - start))
+    results += seen
+
+
+def run_binaries(results):
+    run_tap("qtest", [os.path.join(htlib.QBUILD, "tests", "qtest",
+                                   "hypertrace-test")],
+            {"QTEST_QEMU_BINARY": htlib.QEMU,
+             "QTEST_QEMU_IMG": os.path.join(htlib.QBUILD, "qemu-img")},
+            results)
+    htlib.mount_tracefs()
+    run_tap("unit", [os.path.join(htlib.BUILD, "ours", "test-tracepoint")],
+            {"HT_TEST_DATA": os.path.join(HERE, "data")}, results)
 
 
 def load_modules(pattern):
@@ -88,14 +104,9 @@ def main():
     htlib.set_build(args.build)
 
     results = []
-    if not args.pattern or "qtest" in args.pattern:
-        qresults = []
-        run_qtest("hypertrace-test", qresults)
-        for r in qresults:
-            report(*r)
-        results += qresults
-    run_python_tests(args.pattern if args.pattern != "qtest" else "-",
-                     results)
+    if not args.pattern:
+        run_binaries(results)
+    run_python_tests(args.pattern, results)
 
     passed = sum(1 for r in results if r[1] == "PASS")
     failed = sum(1 for r in results if r[1] == "FAIL")

@@ -23,7 +23,10 @@
 #include "migration/blocker.h"
 #include "sysemu/cpu-timers.h"
 #include "sysemu/runstate.h"
+#include "sysemu/kvm.h"
+#include "sysemu/hostmem.h"
 #include "hw/hypertrace/hypertrace.h"
+#include "hw/hypertrace/hypercall.h"
 #include "qapi/qapi-types-hypertrace.h"
 #include "hypertrace/abi.h"
 #include "trace.h"
@@ -66,7 +69,8 @@ struct HypertraceState {
     PCIDevice parent_obj;
 
     MemoryRegion ctrl;
-    MemoryRegion data;
+    MemoryRegion data_ram;
+    MemoryRegion *data;         /* data_ram, or the memdev's region */
     uint8_t *data_ptr;
     QEMUBH *drain_bh;
     QEMUTimer *drain_timer;
@@ -89,6 +93,9 @@ struct HypertraceState {
     char *mode_name;
     uint32_t drain_period_us;
     uint32_t drain_budget;
+    bool hypercalls;
+    bool user_hypercalls;
+    HostMemoryBackend *hostmem;
 };
 
 static QTAILQ_HEAD(, HypertraceState) hypertrace_devices =
@@ -197,6 +204,18 @@ static void ht_ring_collect_guest_lost(HypertraceState *s, uint32_t r)
     ring->guest_lost = lost;
 }
 
+static void ht_emit_event(HypertraceState *s, uint32_t r,
+                          const struct ht_record *rec)
+{
+    uint64_t ns = ht_clock_ns(&s->clock, rec->tsc);
+
+    hypertrace_set_event_time(ns);
+    trace_hypertrace_event(r, le32_to_cpu(rec->id), rec->args[0],
+                           rec->args[1], rec->args[2], rec->args[3],
+                           rec->args[4], rec->args[5], rec->tsc, ns);
+    hypertrace_set_event_time(0);
+}
+
 /*
  * Take the record at the consumer position.  Returns false when it is not
  * committed yet; a reservation left uncommitted for HT_COMMIT_TIMEOUT_NS is
@@ -218,10 +237,7 @@ static bool ht_ring_take(HypertraceState *s, uint32_t r, int64_t now)
                 copy.args[i] = le64_to_cpu(copy.args[i]);
             }
             copy.tsc = le64_to_cpu(copy.tsc);
-            trace_hypertrace_event(r, le32_to_cpu(copy.id), copy.args[0],
-                                   copy.args[1], copy.args[2], copy.args[3],
-                                   copy.args[4], copy.args[5], copy.tsc,
-                                   ht_clock_ns(&s->clock, copy.tsc));
+            ht_emit_event(s, r, &copy);
             ring->consumed++;
         } else {
             ht_ring_lose(s, r, 1); /* overwritten while we read it */
@@ -324,6 +340,7 @@ static void ht_ring_reset(HypertraceState *s, uint32_t r)
     hdr->mode = cpu_to_le32(s->mode);
     hdr->watermark = cpu_to_le32(ht_ring_records(s) / 2);
     hdr->ring = cpu_to_le32(r);
+    hdr->stride = cpu_to_le32(s->ring_stride);
     ring->consumer = 0;
     ring->published = 0;
     ring->guest_lost = 0;
@@ -418,7 +435,8 @@ static bool ht_global_read32(HypertraceState *s, hwaddr off, uint32_t *val)
         *val = HT_ABI_VERSION;
         return true;
     case HT_REG_FEATURES:
-        *val = HT_FEAT_RINGS | HT_FEAT_SYNC;
+        *val = HT_FEAT_RINGS | HT_FEAT_SYNC |
+               (s->hypercalls ? HT_FEAT_HYPERCALLS : 0);
         return true;
     case HT_REG_MODE:
         *val = s->mode;
@@ -619,6 +637,60 @@ static void ht_vm_state_change(void *opaque, bool running, RunState state)
     }
 }
 
+/* The data BAR: private RAM, or a memory backend others may map too. */
+static bool ht_init_data(HypertraceState *s, uint64_t size, Error **errp)
+{
+    ERRP_GUARD();
+    uint64_t have;
+
+    if (!s->hostmem) {
+        s->data = &s->data_ram;
+        memory_region_init_ram(&s->data_ram, OBJECT(s), "hypertrace-data",
+                               size, errp);
+        return !*errp;
+    }
+    if (host_memory_backend_is_mapped(s->hostmem)) {
+        error_setg(errp, "hypertrace: memdev %s is already in use",
+                   object_get_canonical_path_component(OBJECT(s->hostmem)));
+        return false;
+    }
+    have = memory_region_size(host_memory_backend_get_memory(s->hostmem));
+    if (have < size || !is_power_of_2(have)) {
+        error_setg(errp, "hypertrace: memdev %s has %" PRIu64 " bytes; "
+                   "these rings need a power of two of at least %" PRIu64,
+                   object_get_canonical_path_component(OBJECT(s->hostmem)),
+                   have, size);
+        error_append_hint(errp, "Give the memory backend size=%" PRIu64
+                          ".\n", size);
+        return false;
+    }
+    s->data = host_memory_backend_get_memory(s->hostmem);
+    host_memory_backend_set_mapped(s->hostmem, true);
+    return true;
+}
+
+/* Undo ht_init_data() and the migration blocker. */
+static void ht_release_data(HypertraceState *s)
+{
+    if (s->hostmem) {
+        host_memory_backend_set_mapped(s->hostmem, false);
+    }
+    if (s->migration_blocker) {
+        migrate_del_blocker(s->migration_blocker);
+        g_clear_pointer(&s->migration_blocker, error_free);
+    }
+}
+
+static void ht_release_hypercalls(HypertraceState *s)
+{
+    if (s->hypercalls) {
+#ifdef CONFIG_LINUX
+        hypertrace_kvm_hypercalls_stop();
+#endif
+        hypertrace_hypercall_release();
+    }
+}
+
 /* Runs before the simple backend's own atexit flush: see realize. */
 static void ht_drain_at_exit(void)
 {
@@ -626,7 +698,17 @@ static void ht_drain_at_exit(void)
 
     QTAILQ_FOREACH(s, &hypertrace_devices, next) {
         ht_drain_all(s);
+        ht_release_hypercalls(s);
     }
+}
+
+static void ht_start_hypercalls(HypertraceState *s)
+{
+#ifdef CONFIG_LINUX
+    if (s->hypercalls && kvm_enabled()) {
+        hypertrace_kvm_hypercalls_start();
+    }
+#endif
 }
 
 static void ht_realize(PCIDevice *pdev, Error **errp)
@@ -639,30 +721,29 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
     if (!ht_check_props(s, errp)) {
         return;
     }
+    data_size = pow2ceil((uint64_t)s->ring_stride * s->nr_rings);
+    if (!ht_init_data(s, data_size, errp)) {
+        return;
+    }
     error_setg(&s->migration_blocker, "hypertrace: migration is not "
                "supported; its rings hold host-side consumer state");
     if (migrate_add_blocker(s->migration_blocker, errp) < 0) {
-        error_free(s->migration_blocker);
-        s->migration_blocker = NULL;
+        ht_release_data(s);
         return;
     }
-
-    data_size = pow2ceil((uint64_t)s->ring_stride * s->nr_rings);
+    if (s->hypercalls &&
+        !hypertrace_hypercall_claim(s->user_hypercalls, errp)) {
+        ht_release_data(s);
+        return;
+    }
     memory_region_init_io(&s->ctrl, OBJECT(s), &ht_ctrl_ops, s,
                           "hypertrace-ctrl", HT_CTRL_BAR_SIZE);
-    if (!memory_region_init_ram(&s->data, OBJECT(s), "hypertrace-data",
-                                data_size, errp)) {
-        migrate_del_blocker(s->migration_blocker);
-        error_free(s->migration_blocker);
-        s->migration_blocker = NULL;
-        return;
-    }
-    s->data_ptr = memory_region_get_ram_ptr(&s->data);
+    s->data_ptr = memory_region_get_ram_ptr(s->data);
     pci_register_bar(pdev, HT_CTRL_BAR, PCI_BASE_ADDRESS_SPACE_MEMORY,
                      &s->ctrl);
     pci_register_bar(pdev, HT_DATA_BAR, PCI_BASE_ADDRESS_SPACE_MEMORY |
                      PCI_BASE_ADDRESS_MEM_TYPE_64 |
-                     PCI_BASE_ADDRESS_MEM_PREFETCH, &s->data);
+                     PCI_BASE_ADDRESS_MEM_PREFETCH, s->data);
 
     s->rings = g_new0(HypertraceRing, s->nr_rings);
     s->clients = g_new0(HypertraceClient, s->nr_clients);
@@ -676,6 +757,7 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
               (int64_t)s->drain_period_us * SCALE_US);
     s->vmstate_entry = qemu_add_vm_change_state_handler(ht_vm_state_change,
                                                         s);
+    ht_start_hypercalls(s);
     QTAILQ_INSERT_TAIL(&hypertrace_devices, s, next);
     /*
      * Exit notifiers run after the trace backends' atexit flush, because
@@ -692,14 +774,14 @@ static void ht_exit(PCIDevice *pdev)
     HypertraceState *s = HYPERTRACE(pdev);
 
     ht_drain_all(s);
+    ht_release_hypercalls(s);
     QTAILQ_REMOVE(&hypertrace_devices, s, next);
     qemu_del_vm_change_state_handler(s->vmstate_entry);
     timer_free(s->drain_timer);
     qemu_bh_delete(s->drain_bh);
     g_free(s->rings);
     g_free(s->clients);
-    migrate_del_blocker(s->migration_blocker);
-    error_free(s->migration_blocker);
+    ht_release_data(s);
 }
 
 static void ht_reset(DeviceState *dev)
@@ -752,6 +834,11 @@ static Property ht_properties[] = {
     DEFINE_PROP_UINT32("drain-period-us", HypertraceState, drain_period_us,
                        1000),
     DEFINE_PROP_UINT32("drain-budget", HypertraceState, drain_budget, 4096),
+    DEFINE_PROP_BOOL("hypercalls", HypertraceState, hypercalls, true),
+    DEFINE_PROP_LINK("memdev", HypertraceState, hostmem, TYPE_MEMORY_BACKEND,
+                     HostMemoryBackend *),
+    DEFINE_PROP_BOOL("user-hypercalls", HypertraceState, user_hypercalls,
+                     true),
     DEFINE_PROP_END_OF_LIST(),
 };
 

@@ -114,7 +114,8 @@ struct ht_ring_header {
     uint32_t mode;
     uint32_t watermark;
     uint32_t ring;
-    uint8_t pad3[HT_CACHELINE - 16];
+    uint32_t stride;    /* HT_REG_RING_STRIDE: finds ring i from ring 0 */
+    uint8_t pad3[HT_CACHELINE - 20];
 };
 
 /*

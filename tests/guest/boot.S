@@ -7,12 +7,15 @@
 #define MB_MAGIC    0x1BADB002
 #define MB_FLAGS    0x00000003          /* page-align modules, memory info */
 
+    .weak early32
+
     .section .multiboot, "a"
     .align 4
     .long MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
 
     .section .bss
     .align 4096
+    .globl pml4
 pml4:   .skip 4096
 pdpt:   .skip 4096
 pds:    .skip 4 * 4096
@@ -28,13 +31,23 @@ _start:
     mov $stack_top, %esp
     mov %ebx, %edi                      /* multiboot info: 1st C argument */
 
+    /* A guest may run 32-bit protected-mode code first (weak hook). */
+    mov $early32, %eax
+    test %eax, %eax
+    jz 0f
+    push %edi
+    call *%eax
+    pop %edi
+0:
+
     /* PML4[0] -> PDPT, PDPT[0..3] -> 4 page directories of 2 MiB pages */
-    mov $pdpt + 3, %eax
+    /* user-accessible too (U bit): the CPL 3 tests run on the same map */
+    mov $pdpt + 7, %eax
     mov %eax, pml4
     xor %ecx, %ecx
 1:  mov %ecx, %eax
     shl $12, %eax
-    add $pds + 3, %eax
+    add $pds + 7, %eax
     mov %eax, pdpt(, %ecx, 8)
     inc %ecx
     cmp $4, %ecx
@@ -42,7 +55,7 @@ _start:
     xor %ecx, %ecx
 2:  mov %ecx, %eax
     shl $21, %eax
-    or $0x83, %eax                      /* present, writable, 2 MiB */
+    or $0x87, %eax                      /* present, writable, user, 2 MiB */
     mov %eax, pds(, %ecx, 8)
     mov %ecx, %eax
     shr $11, %eax                       /* high half of the address */
@@ -80,7 +93,7 @@ long_mode:
 3:  hlt
     jmp 3b
 
-    .section .rodata
+    .section .data
     .align 16
     .globl gdt
 gdt:
@@ -89,7 +102,14 @@ gdt:
     .quad 0x0000920000000000            /* 0x10: data, DPL 0 */
     .quad 0x00cf9a000000ffff            /* 0x18: 32-bit code, DPL 0 */
     .quad 0x00cf92000000ffff            /* 0x20: 32-bit data, DPL 0 */
+    .quad 0x00affa000000ffff            /* 0x28: 64-bit code, DPL 3 */
+    .quad 0x00cff2000000ffff            /* 0x30: data, DPL 3 */
+    .globl gdt_tss
+gdt_tss:
+    .quad 0, 0                          /* 0x38: TSS, filled by cpu.c */
+    .globl gdt_end
 gdt_end:
+    .globl gdt_desc
 gdt_desc:
     .word gdt_end - gdt - 1
     .long gdt

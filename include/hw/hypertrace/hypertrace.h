@@ -22,4 +22,11 @@ typedef struct HypertraceClass {
     HypertraceInfo *(*query)(Object *dev);
 } HypertraceClass;
 
+/*
+ * Stamp the events this thread traces next with host time @ns (get_clock()
+ * nanoseconds) instead of the time they are traced; 0 ends it.  Only the
+ * simple backend can take a time; the others stamp the trace call.
+ */
+void hypertrace_set_event_time(uint64_t ns);
+
 #endif

@@ -1,0 +1,187 @@
+#!/usr/bin/python3
+"""make bench: per-event cost of every hypertrace channel.
+
+1. The three channels side by side in one TCG guest and one run
+   (tests/guest/bench.c), timed by host timestamps of sync markers.
+2. A host-side model of KVM: producer threads write through the guest
+   header into ring memory that QEMU shares (memdev), with no exits;
+   QEMU's own consumer drains into the simple backend.
+3. The synchronous channel through qtest, against a plain RAM write.
+
+Figures depend on the machine and its load: compare ratios from one run.
+"""
+
+import argparse
+import json
+import os
+import platform
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(TOP, "tests"))
+import htlib  # noqa: E402
+
+N_GUEST = 20000          # events per phase in bench.c
+RING_SIZE = 1 << 20      # records per ring in the KVM model
+EVENTS = 1000000         # events per producer in the KVM model
+
+
+def machine():
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return "%s, %d cores, Linux %s" % (cpu, os.cpu_count(), platform.release())
+
+
+def bench_channels():
+    run = htlib.run_guest("bench.elf",
+                          device="hypertrace,ring-size=32768")
+    if run.status != 1:
+        sys.exit("bench guest failed:\n" + run.serial + run.stderr)
+    marks = {a["id"]: ts for name, ts, _p, a in run.events()
+             if name == "hypertrace_sync" and a["id"] >= 900}
+    phase = [(marks[900 + i + 1] - marks[900 + i]) / N_GUEST
+             for i in range(4)]
+    base = phase[0]
+    print("\n1. Channels in one guest (TCG, %d events each, tracing to the "
+          "simple backend)" % N_GUEST)
+    print("   %-36s %10s %12s" % ("channel", "ns/event", "x ring"))
+    ring = phase[3] - base
+    rows = [("hypercall (vmcall nr 1000)", phase[1] - base),
+            ("sync emit (1 argument: 2 exits)", phase[2] - base),
+            ("ring record (no exit)", ring)]
+    for name, ns in rows:
+        print("   %-36s %10.0f %12.1f" % (name, ns, ns / ring))
+    print("   (loop baseline: a RAM store costs %.0f ns here)" % base)
+    return {name: round(ns) for name, ns in rows}
+
+
+def qmp(sock_path, *commands):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock_path)
+    f = s.makefile("rw")
+    json.loads(f.readline())
+    out = []
+    for cmd in ("qmp_capabilities",) + commands:
+        f.write(json.dumps({"execute": cmd}) + "\n")
+        f.flush()
+        while True:
+            reply = json.loads(f.readline())
+            if "return" in reply or "error" in reply:
+                break
+        out.append(reply.get("return"))
+    s.close()
+    return out[1:]
+
+
+def count_records(trace):
+    """Count hypertrace_event records and the simple backend's drops."""
+    recorded = dropped = 0
+    with open(trace, "rb") as f:
+        data = f.read()
+    off = 24
+    while off + 8 <= len(data):
+        (rtype,) = struct.unpack_from("=Q", data, off)
+        if rtype == 0:      # mapping: id, name length, name
+            (nlen,) = struct.unpack_from("=L", data, off + 16)
+            off += 20 + nlen
+            continue
+        ev, _ts, length, _pid = struct.unpack_from("=QQII", data, off + 8)
+        if ev == 0xfffffffffffffffe:
+            dropped += struct.unpack_from("=Q", data, off + 32)[0]
+        else:
+            recorded += 1
+        off += 8 + length
+    return recorded, dropped
+
+
+def bench_kvm_model(producers):
+    tmp = tempfile.mkdtemp(prefix="ht-bench-", dir="/dev/shm")
+    shm = os.path.join(tmp, "rings")
+    trace = os.path.join(tmp, "trace")
+    sock = os.path.join(tmp, "qmp")
+    size = 1
+    while size < producers * (RING_SIZE * 64 + 4096):
+        size *= 2
+    qemu = subprocess.Popen(
+        [htlib.QEMU, "-M", "pc", "-accel", "tcg", "-m", "128",
+         "-display", "none", "-nodefaults",
+         "-kernel", os.path.join(htlib.GUESTS, "idle.elf"),
+         "-object", "memory-backend-file,id=rings,size=%d,mem-path=%s,"
+         "share=on" % (size, shm),
+         "-device", "hypertrace,memdev=rings,rings=%d,ring-size=%d,"
+         "drain-period-us=100" % (producers, RING_SIZE),
+         "-trace", "enable=hypertrace_event,file=" + trace,
+         "-qmp", "unix:%s,server=on,wait=off" % sock], cwd=tmp)
+    try:
+        for _ in range(300):
+            if os.path.exists(sock):
+                try:
+                    if qmp(sock, "query-status")[0]["status"] == "running":
+                        break
+                except (OSError, ValueError):
+                    pass
+            time.sleep(0.05)
+        out = subprocess.run(
+            [os.path.join(htlib.BUILD, "ours", "ring-producer"), shm,
+             str(producers), str(EVENTS)],
+            check=True, text=True, stdout=subprocess.PIPE).stdout
+        result = json.loads(out)
+        info = qmp(sock, "query-hypertrace")[0][0]
+        result["device_consumed"] = sum(r["consumed"] for r in info["rings"])
+        result["device_lost"] = sum(r["lost"] for r in info["rings"])
+        qmp(sock, "quit")
+        qemu.wait(60)
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+    result["trace_recorded"], result["trace_dropped"] = count_records(trace)
+    subprocess.run(["rm", "-rf", tmp])
+    return result
+
+
+def bench_sync_qtest():
+    out = subprocess.run(
+        [os.path.join(htlib.QBUILD, "tests/qtest/hypertrace-test"), "-m",
+         "perf"], env=dict(os.environ, QTEST_QEMU_BINARY=htlib.QEMU),
+        check=True, text=True, stdout=subprocess.PIPE,
+        cwd=tempfile.mkdtemp(prefix="ht-")).stdout
+    line = [l for l in out.splitlines() if l.startswith("bench:")][0]
+    print("\n3. Synchronous channel through qtest (log and simple backends "
+          "on)\n   " + line[len("bench: "):])
+    return line
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    args = ap.parse_args()
+    htlib.set_build(args.build)
+    print("machine: " + machine())
+    print("accelerator: TCG (this machine has no usable KVM)")
+    bench_channels()
+    print("\n2. Host-side model of KVM: producers write rings with no exit; "
+          "QEMU drains into the simple backend")
+    print("   %-9s %14s %16s %10s %10s %12s" % (
+        "producers", "producer ns/ev", "drained ev/s", "dropped",
+        "dev. lost", "backend drop"))
+    for p in (1, 2, 4):
+        r = bench_kvm_model(p)
+        print("   %-9d %14.1f %16.0f %10d %10d %12d" % (
+            p, r["producer_ns_per_event"], r["drain_events_per_sec"],
+            r["dropped"], r["device_lost"], r["trace_dropped"]))
+        if r["device_consumed"] + r["device_lost"] != p * EVENTS:
+            sys.exit("accounting mismatch: %r" % r)
+    bench_sync_qtest()
+
+
+if __name__ == "__main__":
+    main()

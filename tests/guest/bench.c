@@ -1,0 +1,54 @@
+/*
+ * Per-event cost of the three channels in one guest and one run.  Each
+ * phase starts with a synchronous marker (id 900 + phase); the host takes
+ * phase durations from the markers' host timestamps.  Phases: 0 a plain
+ * RAM store (the loop's own cost), 1 hypercall nr 1000, 2 synchronous emit
+ * with one argument (two exits), 3 ring record (no exit).  Marker 904 ends.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "lib.h"
+#include "hypertrace.h"
+
+#define N 20000
+
+static volatile uint64_t sink;
+
+void guest_main(void)
+{
+    uint64_t args[HT_NR_ARGS] = { 0 };
+    volatile void *ctrl;
+    struct ht_ring ring;
+    int devfn = pci_find(HT_PCI_VENDOR_ID, HT_PCI_DEVICE_ID);
+    uint64_t i;
+
+    if (devfn < 0) {
+        fail("no hypertrace device", 0);
+    }
+    pci_write32(devfn, 0x04, pci_read32(devfn, 0x04) | 0x2);
+    ctrl = (volatile void *)pci_bar_addr(devfn, HT_CTRL_BAR);
+    ht_ring_init(&ring, (void *)pci_bar_addr(devfn, HT_DATA_BAR),
+                 ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
+
+    ht_sync_emit_n(ctrl, 0, 900, args, 0);
+    for (i = 0; i < N; i++) {
+        sink = i;
+    }
+    ht_sync_emit_n(ctrl, 0, 901, args, 0);
+    for (i = 0; i < N; i++) {
+        ht_hypercall(HT_HC_KERNEL_FUNC, i, 0, 0, 0);
+    }
+    ht_sync_emit_n(ctrl, 0, 902, args, 0);
+    for (i = 0; i < N; i++) {
+        args[0] = i;
+        ht_sync_emit_n(ctrl, 0, 1, args, 1);
+    }
+    ht_sync_emit_n(ctrl, 0, 903, args, 0);
+    for (i = 0; i < N; i++) {
+        args[0] = i;
+        ht_ring_emit(&ring, 2, args);
+    }
+    ht_sync_emit_n(ctrl, 0, 904, args, 0);
+    puts("bench: done\n");
+    guest_exit(0);
+}

@@ -1,0 +1,22 @@
+/*
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef GUEST_CPU_H
+#define GUEST_CPU_H
+
+#include <stdint.h>
+
+/* #UD exceptions taken (and skipped) so far */
+extern volatile uint64_t ud_count;
+
+/* Load an IDT (#UD handler, int $0x80 from CPL 3) and a TSS. */
+void cpu_init(void);
+/* Run fn at CPL 3 on user_stack until it executes int $0x80. */
+void enter_user(void (*fn)(void), void *user_stack);
+
+static inline void user_return(void)
+{
+    __asm__ volatile("int $0x80" ::: "memory");
+}
+
+#endif

@@ -36,7 +36,8 @@ def main():
            "-trace", "enable=hypertrace_*,file=" + trace]
     print("running:", " ".join(cmd))
     t0 = time.monotonic()
-    status = subprocess.call(cmd)
+    with open(os.path.join(out, "qemu.log"), "w") as log:
+        status = subprocess.call(cmd, stderr=log)
     print("QEMU exited with status %d after %.2f s (1 = guest success)"
           % (status, time.monotonic() - t0))
     events = list(httrace.read_simpletrace(trace, build))
@@ -65,8 +66,9 @@ def main():
     for name, *_ in events:
         counts[name] = counts.get(name, 0) + 1
     print("\nevents: " + ", ".join("%s=%d" % kv for kv in sorted(counts.items())))
-    print("raw trace: %s\nserial console: %s" %
-          (trace, os.path.join(out, "serial.txt")))
+    print("raw trace: %s\nserial console: %s\nQEMU's log: %s" %
+          (trace, os.path.join(out, "serial.txt"),
+           os.path.join(out, "qemu.log")))
     sys.exit(0 if status == 1 else 1)
 
 

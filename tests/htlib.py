@@ -48,7 +48,7 @@ class Run:
 
 
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
-              trace_events="hypertrace_*", machine="pc"):
+              trace_events="hypertrace_*", machine="pc", log="/dev/null"):
     """Boot a multiboot test guest under TCG with the simple backend."""
     tmp = tempfile.mkdtemp(prefix="ht-")
     trace = os.path.join(tmp, "trace.bin")
@@ -58,7 +58,8 @@ def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
            "-serial", "file:" + serial,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
            "-kernel", os.path.join(GUESTS, kernel),
-           "-trace", "enable=%s,file=%s" % (trace_events, trace)]
+           "-trace", "enable=%s,file=%s" % (trace_events, trace),
+           "-D", log]
     if device:
         cmd += ["-device", device]
     cmd += list(qemu_args)

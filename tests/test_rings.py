@@ -32,3 +32,22 @@ def test_smp_two_producers():
     check(all(ts == a["ns"] for ts, a in ring), "record time != event time")
     check(all(run.t0 <= ts <= run.t1 for ts, _a in ring),
           "event times outside the run")
+
+
+def test_ring_times_fall_between_sync_markers():
+    """Ring records carry guest TSC mapped to host time; synchronous
+    markers carry the host time of their exit.  Every record of a phase
+    must fall between the markers around it (tests/guest/demo.c)."""
+    run = run_guest("demo.elf")
+    check_eq(run.status, 1, "exit status\n" + run.serial)
+    events = run.events()
+    marks = [ts for n, ts, _p, a in events if n == "hypertrace_sync"]
+    check_eq(len(marks), 4, "markers")
+    steps = [(a["a0"], a["a1"], ts) for n, ts, _p, a in events
+             if n == "hypertrace_event"]
+    check_eq([(p, s) for p, s, _ts in steps],
+             [(p, s) for p in range(3) for s in range(8)], "steps")
+    for phase, step, ts in steps:
+        check(marks[phase] < ts < marks[phase + 1],
+              "phase %d step %d at %d, outside [%d, %d]" %
+              (phase, step, ts, marks[phase], marks[phase + 1]))

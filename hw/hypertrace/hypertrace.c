@@ -56,10 +56,14 @@ typedef struct HypertraceClient {
     uint64_t args[HT_NR_ARGS];
 } HypertraceClient;
 
-/* Linear map from guest TSC to host CLOCK_MONOTONIC nanoseconds */
+/*
+ * Guest TSC to host CLOCK_MONOTONIC nanoseconds: an anchor (guest TSC and
+ * host time read back to back while the VM runs) and the TSC rate, which
+ * is the host's and is measured over the device's whole life.
+ */
 typedef struct HypertraceClock {
-    uint64_t first_tsc;
-    int64_t first_ns;
+    uint64_t host_tsc0;
+    int64_t ns0;
     uint64_t anchor_tsc;
     int64_t anchor_ns;
     double ns_per_tick;
@@ -107,34 +111,28 @@ static uint64_t ht_guest_tsc(void)
     return cpus_get_elapsed_ticks();
 }
 
-static void ht_clock_start(HypertraceClock *c)
-{
-    uint64_t tsc0 = ht_guest_tsc();
-    int64_t ns0 = get_clock();
-
-    /* A first slope over 1 ms; every drain pass then refines it. */
-    g_usleep(1000);
-    c->first_tsc = tsc0;
-    c->first_ns = ns0;
-    c->anchor_tsc = ht_guest_tsc();
-    c->anchor_ns = get_clock();
-    c->ns_per_tick = (double)(c->anchor_ns - ns0) /
-                     (double)MAX(c->anchor_tsc - tsc0, 1);
-}
-
 static void ht_clock_update(HypertraceClock *c)
 {
-    uint64_t tsc = ht_guest_tsc();
+    uint64_t host_tsc = cpu_get_host_ticks();
     int64_t ns = get_clock();
 
-    /* The VM may be stopped: TSC stands still while the host clock runs. */
-    if (tsc <= c->anchor_tsc) {
-        return;
+    c->ns_per_tick = (double)(ns - c->ns0) /
+                     (double)MAX(host_tsc - c->host_tsc0, 1);
+    /* A stopped VM's TSC stands still: keep the anchor of its last run. */
+    if (runstate_is_running()) {
+        c->anchor_tsc = ht_guest_tsc();
+        c->anchor_ns = get_clock();
     }
-    c->anchor_tsc = tsc;
-    c->anchor_ns = ns;
-    c->ns_per_tick = (double)(ns - c->first_ns) /
-                     (double)(tsc - c->first_tsc);
+}
+
+static void ht_clock_start(HypertraceClock *c)
+{
+    c->host_tsc0 = cpu_get_host_ticks();
+    c->ns0 = get_clock();
+    g_usleep(1000); /* a first rate; every drain pass refines it */
+    c->anchor_tsc = ht_guest_tsc();
+    c->anchor_ns = get_clock();
+    ht_clock_update(c);
 }
 
 static uint64_t ht_clock_ns(const HypertraceClock *c, uint64_t tsc)
@@ -632,8 +630,12 @@ static bool ht_check_props(HypertraceState *s, Error **errp)
 
 static void ht_vm_state_change(void *opaque, bool running, RunState state)
 {
-    if (!running) {
-        ht_drain_all(opaque);
+    HypertraceState *s = opaque;
+
+    if (running) {
+        ht_clock_update(&s->clock); /* the TSC runs again from here */
+    } else {
+        ht_drain_all(s);
     }
 }
 

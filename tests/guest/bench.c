@@ -1,9 +1,11 @@
 /*
  * Per-event cost of the three channels in one guest and one run.  Each
- * phase starts with a synchronous marker (id 900 + phase); the host takes
- * phase durations from the markers' host timestamps.  Phases: 0 a plain
- * RAM store (the loop's own cost), 1 hypercall nr 1000, 2 synchronous emit
- * with one argument (two exits), 3 ring record (no exit).  Marker 904 ends.
+ * phase starts with a synchronous marker (id 900 + phase) whose a0 is the
+ * guest TSC just before it, so the host times each phase on the guest's
+ * own clock: a marker's exit may wait for the BQL while QEMU drains the
+ * ring.  Phases: 0 a plain RAM store (the loop's own cost), 1 hypercall
+ * nr 1000, 2 synchronous emit with one argument (two exits), 3 ring
+ * record (no exit).  Marker 904 ends.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -13,6 +15,13 @@
 #define N 20000
 
 static volatile uint64_t sink;
+
+static void marker(volatile void *ctrl, uint32_t id)
+{
+    uint64_t args[HT_NR_ARGS] = { ht_rdtsc() };
+
+    ht_sync_emit_n(ctrl, 0, id, args, 1);
+}
 
 void guest_main(void)
 {
@@ -30,25 +39,25 @@ void guest_main(void)
     ht_ring_init(&ring, (void *)pci_bar_addr(devfn, HT_DATA_BAR),
                  ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
 
-    ht_sync_emit_n(ctrl, 0, 900, args, 0);
+    marker(ctrl, 900);
     for (i = 0; i < N; i++) {
         sink = i;
     }
-    ht_sync_emit_n(ctrl, 0, 901, args, 0);
+    marker(ctrl, 901);
     for (i = 0; i < N; i++) {
         ht_hypercall(HT_HC_KERNEL_FUNC, i, 0, 0, 0);
     }
-    ht_sync_emit_n(ctrl, 0, 902, args, 0);
+    marker(ctrl, 902);
     for (i = 0; i < N; i++) {
         args[0] = i;
         ht_sync_emit_n(ctrl, 0, 1, args, 1);
     }
-    ht_sync_emit_n(ctrl, 0, 903, args, 0);
+    marker(ctrl, 903);
     for (i = 0; i < N; i++) {
         args[0] = i;
         ht_ring_emit(&ring, 2, args);
     }
-    ht_sync_emit_n(ctrl, 0, 904, args, 0);
+    marker(ctrl, 904);
     puts("bench: done\n");
     guest_exit(0);
 }

@@ -10,6 +10,6 @@ void guest_main(void)
 {
     puts("idle: halting\n");
     for (;;) {
-        __asm__ volatile("sti; hlt");
+        __asm__ volatile("cli; hlt"); /* no IDT here: no interrupts */
     }
 }

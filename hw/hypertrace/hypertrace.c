@@ -346,6 +346,20 @@ static void ht_ring_reset(HypertraceState *s, uint32_t r)
     ring->halted = false;
 }
 
+/*
+ * A guest may reset at will, so this exit drains one budget's worth like
+ * any pass; what it leaves behind is counted lost.
+ */
+static void ht_ring_drain_for_reset(HypertraceState *s, uint32_t r)
+{
+    HypertraceRing *ring = &s->rings[r];
+
+    ht_ring_drain(s, r, s->drain_budget);
+    if (!ring->halted && ring->published > ring->consumer) {
+        ht_ring_lose(s, r, ring->published - ring->consumer);
+    }
+}
+
 static void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val)
 {
     if (val & ~(HT_RING_CTL_DOORBELL | HT_RING_CTL_RESET)) {
@@ -353,7 +367,7 @@ static void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val)
         return;
     }
     if (val & HT_RING_CTL_RESET) {
-        ht_ring_drain(s, r, UINT32_MAX);
+        ht_ring_drain_for_reset(s, r);
         ht_ring_reset(s, r);
     }
     if (val & HT_RING_CTL_DOORBELL) {
@@ -808,7 +822,6 @@ static HypertraceInfo *ht_query(Object *obj)
     HypertraceRingInfoList **tail = &info->rings;
     uint32_t r;
 
-    ht_drain_all(s);
     info->path = object_get_canonical_path(obj);
     info->mode = g_strdup(s->mode_name);
     info->ring_size = ht_ring_records(s);

@@ -27,17 +27,12 @@ void guest_main(void)
 {
     uint64_t args[HT_NR_ARGS] = { 0 };
     volatile void *ctrl;
+    void *data;
     struct ht_ring ring;
-    int devfn = pci_find(HT_PCI_VENDOR_ID, HT_PCI_DEVICE_ID);
     uint64_t i;
 
-    if (devfn < 0) {
-        fail("no hypertrace device", 0);
-    }
-    pci_write32(devfn, 0x04, pci_read32(devfn, 0x04) | 0x2);
-    ctrl = (volatile void *)pci_bar_addr(devfn, HT_CTRL_BAR);
-    ht_ring_init(&ring, (void *)pci_bar_addr(devfn, HT_DATA_BAR),
-                 ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
+    hypertrace_open(&ctrl, &data);
+    ht_ring_init(&ring, data, ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
 
     marker(ctrl, 900);
     for (i = 0; i < N; i++) {

@@ -24,18 +24,12 @@ void guest_main(void)
     static const uint64_t work[] = { 200000, 800000, 400000 };
     uint64_t args[HT_NR_ARGS] = { 0 };
     volatile void *ctrl;
+    void *data;
     struct ht_ring ring;
-    int devfn;
     uint64_t phase, step;
 
-    devfn = pci_find(HT_PCI_VENDOR_ID, HT_PCI_DEVICE_ID);
-    if (devfn < 0) {
-        fail("no hypertrace device", 0);
-    }
-    pci_write32(devfn, 0x04, pci_read32(devfn, 0x04) | 0x2);
-    ctrl = (volatile void *)pci_bar_addr(devfn, HT_CTRL_BAR);
-    ht_ring_init(&ring, (void *)pci_bar_addr(devfn, HT_DATA_BAR),
-                 ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
+    hypertrace_open(&ctrl, &data);
+    ht_ring_init(&ring, data, ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
     for (phase = 0; phase < 3; phase++) {
         args[0] = phase;
         args[1] = work[phase];

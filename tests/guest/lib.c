@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "lib.h"
+#include "hypertrace/abi.h"
 
 #define COM1 0x3f8
 
@@ -112,4 +113,16 @@ uint64_t pci_bar_addr(uint32_t devfn, int bar)
         addr |= (uint64_t)pci_read32(devfn, 0x14 + 4 * bar) << 32;
     }
     return addr;
+}
+
+void hypertrace_open(volatile void **ctrl, void **data)
+{
+    int devfn = pci_find(HT_PCI_VENDOR_ID, HT_PCI_DEVICE_ID);
+
+    if (devfn < 0) {
+        fail("no hypertrace device", 0);
+    }
+    pci_write32(devfn, 0x04, pci_read32(devfn, 0x04) | 0x2); /* MEM on */
+    *ctrl = (volatile void *)pci_bar_addr(devfn, HT_CTRL_BAR);
+    *data = (void *)pci_bar_addr(devfn, HT_DATA_BAR);
 }

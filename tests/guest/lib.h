@@ -54,4 +54,10 @@ int pci_find(uint16_t vendor, uint16_t device);
 /* The address of memory BAR @bar (64-bit BARs span two registers). */
 uint64_t pci_bar_addr(uint32_t devfn, int bar);
 
+/*
+ * Find the hypertrace device, turn its memory decoding on and return its
+ * control and data BARs, or fail("no hypertrace device").
+ */
+void hypertrace_open(volatile void **ctrl, void **data);
+
 #endif

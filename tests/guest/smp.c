@@ -87,15 +87,9 @@ static void start_ap(uint32_t apic_id)
 
 void guest_main(void)
 {
-    int devfn = pci_find(HT_PCI_VENDOR_ID, HT_PCI_DEVICE_ID);
     uint64_t spins = 0;
 
-    if (devfn < 0) {
-        fail("no hypertrace device", 0);
-    }
-    pci_write32(devfn, 0x04, pci_read32(devfn, 0x04) | 0x2);
-    ctrl = (volatile void *)pci_bar_addr(devfn, HT_CTRL_BAR);
-    data = (void *)pci_bar_addr(devfn, HT_DATA_BAR);
+    hypertrace_open(&ctrl, &data);
     stride = ht_readl(ctrl, HT_REG_RING_STRIDE);
     if (ht_readl(ctrl, HT_REG_NR_RINGS) < 2) {
         fail("need 2 rings", ht_readl(ctrl, HT_REG_NR_RINGS));

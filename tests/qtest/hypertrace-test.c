@@ -440,6 +440,29 @@ static void test_random_writes(void)
     check_events(log, 1, 0, 10, 77);
 }
 
+static void test_reset_is_bounded(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+    uint64_t pos;
+
+    /* a guest reset drains one budget, and counts the rest lost */
+    ht_start(&t, ",ring-size=64,drain-budget=8");
+    for (pos = 0; pos < 40; pos++) {
+        put_record(&t, 0, pos, 12);
+    }
+    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 40);
+    doorbell(&t, 0, HT_RING_CTL_RESET);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 8);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_LOST), ==, 32);
+    g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 0) +
+                     offsetof(struct ht_ring_header, reserve)), ==, 0);
+    log = ht_stop(&t);
+    check_events(log, 0, 0, 8, 12);
+    g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 8);
+    g_assert(strstr(log, "hypertrace_lost ring=0 count=32\n"));
+}
+
 static void test_quit_drains(void)
 {
     HtTest t = { 0 };
@@ -527,6 +550,7 @@ int main(int argc, char **argv)
     qtest_add_func("/hypertrace/bad-indices", test_bad_indices);
     qtest_add_func("/hypertrace/bad-registers", test_bad_registers);
     qtest_add_func("/hypertrace/random-writes", test_random_writes);
+    qtest_add_func("/hypertrace/reset-is-bounded", test_reset_is_bounded);
     qtest_add_func("/hypertrace/quit-drains", test_quit_drains);
     qtest_add_func("/hypertrace/bad-properties", test_bad_properties);
     return g_test_run();

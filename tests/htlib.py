@@ -1,6 +1,9 @@
 """Helpers shared by the hypertrace tests: paths, running QEMU, traces."""
 
+import json
 import os
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -49,7 +52,8 @@ class Run:
 
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
               trace_events="hypertrace_*", machine="pc", log="/dev/null"):
-    """Boot a multiboot test guest under TCG with the simple backend."""
+    """Boot a guest under TCG with the simple backend: a multiboot test
+    guest by name, or any kernel by absolute path."""
     tmp = tempfile.mkdtemp(prefix="ht-")
     trace = os.path.join(tmp, "trace.bin")
     serial = os.path.join(tmp, "serial.txt")
@@ -88,3 +92,67 @@ def check(cond, what):
 def check_eq(got, want, what):
     if got != want:
         raise AssertionError("%s: got %r, want %r" % (what, got, want))
+
+
+class SharedRingVm:
+    """A paused VM whose one ring lives in a shared memdev, with QMP: host
+    processes publish records into it (tests/bench/ring-producer)."""
+
+    def __init__(self, device=True):
+        self.tmp = tempfile.mkdtemp(prefix="ht-vm-", dir="/dev/shm")
+        self.shm = os.path.join(self.tmp, "rings")
+        self.trace = os.path.join(self.tmp, "trace")
+        self.sock = os.path.join(self.tmp, "qmp")
+        self.proc = subprocess.Popen(
+            [QEMU, "-M", "pc", "-accel", "tcg", "-m", "64", "-S",
+             "-display", "none", "-nodefaults", "-D", "/dev/null",
+             "-kernel", os.path.join(GUESTS, "idle.elf"),
+             "-object", "memory-backend-file,id=rings,size=1M,mem-path=%s,"
+             "share=on" % self.shm,
+             "-device", "hypertrace,memdev=rings,rings=1,ring-size=4096"
+             if device else "VGA",
+             "-trace", "enable=hypertrace_*,file=" + self.trace,
+             "-qmp", "unix:%s,server=on,wait=off" % self.sock],
+            cwd=self.tmp, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while not os.path.exists(self.sock):
+            if time.time() > deadline or self.proc.poll() is not None:
+                raise AssertionError("QEMU did not start")
+            time.sleep(0.05)
+        self.qmp = socket.socket(socket.AF_UNIX)
+        self.qmp.connect(self.sock)
+        self.f = self.qmp.makefile("rw")
+        json.loads(self.f.readline())
+        self.command("qmp_capabilities")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def command(self, name, **args):
+        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.f.flush()
+        while True:
+            reply = json.loads(self.f.readline())
+            if "return" in reply or "error" in reply:
+                return reply
+
+    def publish(self, n):
+        subprocess.run([os.path.join(BUILD, "ours", "ring-producer"),
+                        self.shm, "1", str(n), "nowait"], check=True,
+                       stdout=subprocess.DEVNULL)
+
+    def finish(self):
+        import httrace
+        status = self.proc.wait(60)
+        self.qmp.close()
+        seqs = [a["a0"] for name, _ts, _p, a in
+                httrace.read_simpletrace(self.trace, BUILD)
+                if name == "hypertrace_event"]
+        return status, seqs

@@ -1,6 +1,9 @@
-"""Hypercall channel under TCG: exact events, order and return values."""
+"""Hypercall channel: exact events, order and return values."""
 
-from htlib import check, check_eq, run_guest
+import os
+import subprocess
+
+from htlib import Skip, check, check_eq, run_guest
 
 ENOSYS = "0xfffffffffffffc18"  # -1000
 EPERM = "0xffffffffffffffff"   # -1
@@ -72,3 +75,20 @@ def test_hypercalls_off_is_upstream():
     check_eq(values(off.serial, "retuser"),
              ["0x%016x" % v for v in (2000, 2000, 1000)], "CPL 3")
     check_eq(values(off.serial, "udall"), ["0x%016x" % 7], "#UD total")
+
+
+def test_kvm_hypercalls():
+    """Under KVM the events come from the host tracepoint kvm_hypercall."""
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        raise Skip("KVM: no usable /dev/kvm on this machine")
+    try:
+        run = run_guest("hypercall.elf", qemu_args=["-accel", "kvm"],
+                        timeout=60)
+    except subprocess.TimeoutExpired:
+        raise Skip("KVM: this host's KVM cannot run a long-mode guest "
+                   "(nested PVM), see facts.md")
+    if "could not be opened" in run.stderr or "channel is off" in run.stderr:
+        raise Skip("KVM: host tracepoint not readable: " + run.stderr)
+    check_returns(run, EPERM)
+    check_eq(hypercalls(run),
+             [(0,) + e for e in KERNEL_EVENTS + USER_EVENTS], "events")

@@ -35,6 +35,7 @@ def test_ust_backend_with_lttng():
         lttng("enable-event", "-u", "qemu:hypertrace_*", "-s", session)
         lttng("start", session)
         run = run_guest("smoke.elf")
+        hc_run = run_guest("hypercall.elf")
         lttng("stop", session)
     finally:
         lttng("destroy", session)
@@ -50,3 +51,10 @@ def test_ust_backend_with_lttng():
              [(0, 200, 0x100, 6), (0, 201, 0x101, 6), (0, 202, 0x102, 6)],
              "ring events via ust")
     check(all(run.t0 <= r["ns"] <= run.t1 for r in ring), "event times")
+    check_eq(hc_run.status, 1, "hypercall guest exit status")
+    hcs = [(e[1]["nr"], e[1]["a0"], e[1]["a1"]) for e in events
+           if e[0] == "hypertrace_hypercall"]
+    check_eq(hcs, [(1000, 0x0c0ffee0, 0), (1000, 0x0c0ffee0, 1),
+                   (2000, 0x4000, 0), (1000, 0xffffffff81000000, 0),
+                   (1001, 10, 11), (2000, 0x401000, 0), (2000, 0x401000, 1),
+                   (1000, 0x1234, 0)], "hypercalls via ust")

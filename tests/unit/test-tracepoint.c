@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <glib.h>
 #include "tracepoint.h"
 
@@ -147,6 +148,46 @@ static void test_live_tracepoint(void)
     tracepoint_format_free(&fmt);
 }
 
+/* Without the right to read it, the error names the fixes. */
+static void test_denied_names_the_fix(void)
+{
+    TracepointFormat fmt;
+    GError *err = NULL;
+    int status;
+    pid_t pid;
+
+    if (getuid() != 0) {
+        g_test_skip("needs root to drop to an unprivileged user");
+        return;
+    }
+    if (!tracepoint_format_load("syscalls", "sys_enter_getppid", &fmt,
+                                &err)) {
+        g_test_skip(err->message);
+        g_clear_error(&err);
+        return;
+    }
+    pid = fork();
+    if (pid == 0) {
+        TracepointReader r;
+
+        if (setgid(65534) || setuid(65534)) {
+            _exit(3);
+        }
+        if (tracepoint_reader_open(&r, fmt.id, getpid(), 0, &err)) {
+            _exit(2); /* perf_event_paranoid allows it: nothing to check */
+        }
+        _exit(strstr(err->message, "CAP_PERFMON") &&
+              strstr(err->message, "perf_event_paranoid") ? 0 : 1);
+    }
+    g_assert_cmpint(waitpid(pid, &status, 0), ==, pid);
+    tracepoint_format_free(&fmt);
+    if (WEXITSTATUS(status) == 2) {
+        g_test_skip("kernel.perf_event_paranoid lets anyone read it here");
+        return;
+    }
+    g_assert_cmpint(WEXITSTATUS(status), ==, 0);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -157,5 +198,7 @@ int main(int argc, char **argv)
     g_test_add_func("/tracepoint/sample-bounds", test_sample_bounds);
     g_test_add_func("/tracepoint/bad-format", test_bad_format);
     g_test_add_func("/tracepoint/live", test_live_tracepoint);
+    g_test_add_func("/tracepoint/denied-names-the-fix",
+                    test_denied_names_the_fix);
     return g_test_run();
 }

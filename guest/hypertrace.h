@@ -13,9 +13,12 @@
 
 #include "hypertrace/abi.h"
 
+/* Never traced by -finstrument-functions: the hooks themselves use these. */
+#define HT_INLINE static inline __attribute__((no_instrument_function))
+
 /* ---- Hypercall channel: KVM's ABI, nr in RAX, a0..a3 in RBX..RSI ---- */
 
-static inline long ht_hypercall(unsigned long nr, unsigned long a0,
+HT_INLINE long ht_hypercall(unsigned long nr, unsigned long a0,
                                 unsigned long a1, unsigned long a2,
                                 unsigned long a3)
 {
@@ -28,7 +31,7 @@ static inline long ht_hypercall(unsigned long nr, unsigned long a0,
     return ret;
 }
 
-static inline uint64_t ht_rdtsc(void)
+HT_INLINE uint64_t ht_rdtsc(void)
 {
     uint32_t lo, hi;
 
@@ -38,18 +41,18 @@ static inline uint64_t ht_rdtsc(void)
 
 /* ---- MMIO helpers for the control BAR ---- */
 
-static inline uint32_t ht_readl(volatile void *ctrl, uint32_t off)
+HT_INLINE uint32_t ht_readl(volatile void *ctrl, uint32_t off)
 {
     return *(volatile uint32_t *)((volatile uint8_t *)ctrl + off);
 }
 
-static inline void ht_writel(volatile void *ctrl, uint32_t off, uint32_t v)
+HT_INLINE void ht_writel(volatile void *ctrl, uint32_t off, uint32_t v)
 {
     *(volatile uint32_t *)((volatile uint8_t *)ctrl + off) = v;
 }
 
 /* One 8-byte store (one exit) in 64-bit code, two halves otherwise. */
-static inline void ht_writeq(volatile void *ctrl, uint32_t off, uint64_t v)
+HT_INLINE void ht_writeq(volatile void *ctrl, uint32_t off, uint64_t v)
 {
 #ifdef __x86_64__
     *(volatile uint64_t *)((volatile uint8_t *)ctrl + off) = v;
@@ -59,7 +62,7 @@ static inline void ht_writeq(volatile void *ctrl, uint32_t off, uint64_t v)
 #endif
 }
 
-static inline uint64_t ht_readq(volatile void *ctrl, uint32_t off)
+HT_INLINE uint64_t ht_readq(volatile void *ctrl, uint32_t off)
 {
     uint32_t lo = ht_readl(ctrl, off);
 
@@ -72,7 +75,7 @@ static inline uint64_t ht_readq(volatile void *ctrl, uint32_t off)
  * Each register write is one exit, so write only the arguments that
  * changed: the slot keeps the others from the previous event.
  */
-static inline void ht_sync_emit_n(volatile void *ctrl, uint32_t client,
+HT_INLINE void ht_sync_emit_n(volatile void *ctrl, uint32_t client,
                                   uint32_t id, const uint64_t *args,
                                   int nargs)
 {
@@ -84,7 +87,7 @@ static inline void ht_sync_emit_n(volatile void *ctrl, uint32_t client,
     ht_writel(ctrl, HT_CLIENT_REG(client, HT_CLIENT_EMIT), id);
 }
 
-static inline void ht_sync_emit(volatile void *ctrl, uint32_t client,
+HT_INLINE void ht_sync_emit(volatile void *ctrl, uint32_t client,
                                 uint32_t id, const uint64_t *args)
 {
     ht_sync_emit_n(ctrl, client, id, args, HT_NR_ARGS);
@@ -107,7 +110,7 @@ struct ht_ring {
  * only the data BAR is mapped: the device's periodic drain then does all
  * the work).  The ring's geometry comes from its header.
  */
-static inline void ht_ring_init(struct ht_ring *r, void *data,
+HT_INLINE void ht_ring_init(struct ht_ring *r, void *data,
                                 uint32_t stride, uint32_t index,
                                 volatile void *ctrl)
 {
@@ -124,7 +127,7 @@ static inline void ht_ring_init(struct ht_ring *r, void *data,
 }
 
 /* Reserve a position: returns 0 and sets *pos, or -1 if full (counted). */
-static inline int ht_ring_reserve(struct ht_ring *r, uint64_t *pos)
+HT_INLINE int ht_ring_reserve(struct ht_ring *r, uint64_t *pos)
 {
     uint64_t p, cons;
 
@@ -154,7 +157,7 @@ static inline int ht_ring_reserve(struct ht_ring *r, uint64_t *pos)
  * Fill and commit position @pos.  The commit word is cleared first so
  * that a consumer reading an older record in this slot sees the change.
  */
-static inline void ht_ring_commit(struct ht_ring *r, uint64_t pos,
+HT_INLINE void ht_ring_commit(struct ht_ring *r, uint64_t pos,
                                   uint32_t id, uint64_t tsc,
                                   const uint64_t *args)
 {
@@ -172,7 +175,7 @@ static inline void ht_ring_commit(struct ht_ring *r, uint64_t pos,
 }
 
 /* Emit one event: 0 on success, -1 if the ring was full (discard mode). */
-static inline int ht_ring_emit(struct ht_ring *r, uint32_t id,
+HT_INLINE int ht_ring_emit(struct ht_ring *r, uint32_t id,
                                const uint64_t *args)
 {
     uint64_t pos;
@@ -185,7 +188,7 @@ static inline int ht_ring_emit(struct ht_ring *r, uint32_t id,
 }
 
 /* Ask the device to drain now (one exit). */
-static inline void ht_ring_doorbell(struct ht_ring *r)
+HT_INLINE void ht_ring_doorbell(struct ht_ring *r)
 {
     if (r->ctrl) {
         ht_writel(r->ctrl, HT_RING_REG(r->index, HT_RING_CONTROL),

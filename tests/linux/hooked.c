@@ -1,0 +1,48 @@
+/*
+ * Built with -finstrument-functions and libhypertrace: every function
+ * entry and exit becomes an HT_HC_USER_FUNC event, through the channel
+ * that HYPERTRACE_HOOKS names.  Also opens the device and emits one ring
+ * record and one synchronous event by hand (id 77, a0 = 1 and 2).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include "libhypertrace.h"
+
+__attribute__((noinline)) static int square(int x)
+{
+    return x * x;
+}
+
+__attribute__((noinline)) static int sum_of_squares(int n)
+{
+    int i, s = 0;
+
+    for (i = 1; i <= n; i++) {
+        s += square(i);
+    }
+    return s;
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t args[HT_NR_ARGS] = { 1 };
+    char *error = NULL;
+    ht_device *dev;
+
+    printf("hooked: sum=%d\n", sum_of_squares(2));
+    if (argc > 1 && argv[1]) {
+        dev = ht_device_open(&error);
+        if (!dev) {
+            printf("hooked: %s\n", error);
+            return 1;
+        }
+        ht_device_emit(dev, 77, args);
+        args[0] = 2;
+        ht_device_emit_sync(dev, 77, args, 1);
+        printf("hooked: device %s\n", ht_device_path(dev));
+        ht_device_close(dev);
+    }
+    return 0;
+}

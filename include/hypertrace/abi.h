@@ -3,15 +3,20 @@
  *
  * Shared by the QEMU device (hw/hypertrace/), the guest code (guest/), the
  * tests and docs/specs/hypertrace.rst.  Freestanding: it needs only the
- * compiler's <stdint.h>, so firmware, boot loaders, kernels and user space
- * can all include it.  All multi-byte values are little-endian.
+ * compiler's <stdint.h> (<linux/types.h> inside Linux), so firmware, boot
+ * loaders, kernels and user space can all include it.  All multi-byte
+ * values are little-endian.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef HYPERTRACE_ABI_H
 #define HYPERTRACE_ABI_H
 
+#ifdef __KERNEL__
+#include <linux/types.h>    /* the kernel has no <stdint.h> */
+#else
 #include <stdint.h>
+#endif
 
 /* PCI identity */
 #define HT_PCI_VENDOR_ID        0x1af4  /* Red Hat, experimental range */

@@ -47,6 +47,8 @@ def main():
     for name, ts, _pid, a in events:
         if name == "hypertrace_sync":
             rows.append((ts, "sync", a["id"], a["a0"], a["a1"]))
+        elif name == "hypertrace_hypercall":
+            rows.append((ts, "hcall", "start", a["a0"], a["a1"]))
         elif name == "hypertrace_event":
             rows.append((a["ns"], "ring%d" % a["ring"], a["id"], a["a0"],
                          a["a1"]))
@@ -54,12 +56,15 @@ def main():
             rows.append((ts, name, 0, 0, 0))
     rows.sort()
     base = rows[0][0]
-    print("\n%12s  %-8s %-6s %s" % ("time (us)", "channel", "event", "args"))
+    print("\ntime 0 is the guest's first instructions (a hypercall from _start)")
+    print("%12s  %-8s %-6s %s" % ("time (us)", "channel", "event", "args"))
     for ts, chan, ev, a0, a1 in rows:
         print("%12.1f  %-8s %-6s a0=%d a1=%d" %
               ((ts - base) / 1000.0, chan, NAMES.get(ev, ev), a0, a1))
     phases = [r for r in rows if r[1] == "sync"]
-    print("\nphase durations (between synchronous markers):")
+    print("\nfirst instruction to the first phase: %.1f us" %
+          ((phases[0][0] - base) / 1000.0))
+    print("phase durations (between synchronous markers):")
     for cur, nxt in zip(phases, phases[1:]):
         print("  phase %d: %.1f us" % (cur[3], (nxt[0] - cur[0]) / 1000.0))
     counts = {}

@@ -45,6 +45,9 @@ def test_ring_times_fall_between_sync_markers():
     check_eq(len(marks), 4, "markers")
     steps = [(a["a0"], a["a1"], ts) for n, ts, _p, a in events
              if n == "hypertrace_event"]
+    start = [ts for n, ts, _p, a in events if n == "hypertrace_hypercall"]
+    check_eq(len(start), 1, "first-instruction hypercall")
+    check(start[0] < marks[0], "the timeline starts at the hypercall")
     check_eq([(p, s) for p, s, _ts in steps],
              [(p, s) for p in range(3) for s in range(8)], "steps")
     for phase, step, ts in steps:

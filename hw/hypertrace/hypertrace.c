@@ -216,10 +216,12 @@ static void ht_emit_event(HypertraceState *s, uint32_t r,
 
 /*
  * Take the record at the consumer position.  Returns false when it is not
- * committed yet; a reservation left uncommitted for HT_COMMIT_TIMEOUT_NS is
- * skipped and counted lost.
+ * committed yet; a reservation left uncommitted for HT_COMMIT_TIMEOUT_NS,
+ * or at all in a @final drain (its producer is gone), is skipped and
+ * counted lost.
  */
-static bool ht_ring_take(HypertraceState *s, uint32_t r, int64_t now)
+static bool ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
+                         bool final)
 {
     HypertraceRing *ring = &s->rings[r];
     struct ht_record *rec = ht_ring_record(s, r, ring->consumer);
@@ -240,6 +242,8 @@ static bool ht_ring_take(HypertraceState *s, uint32_t r, int64_t now)
         } else {
             ht_ring_lose(s, r, 1); /* overwritten while we read it */
         }
+    } else if (final) {
+        ht_ring_lose(s, r, 1);
     } else if (ring->stall_since_ns == 0 || ring->stall_pos != ring->consumer) {
         ring->stall_pos = ring->consumer;
         ring->stall_since_ns = now;
@@ -255,7 +259,8 @@ static bool ht_ring_take(HypertraceState *s, uint32_t r, int64_t now)
 }
 
 /* Drain at most @budget records of ring @r; true if more are waiting. */
-static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget)
+static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
+                          bool final)
 {
     HypertraceRing *ring = &s->rings[r];
     struct ht_ring_header *hdr = ht_ring_header(s, r);
@@ -283,7 +288,7 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget)
     }
     ring->published = reserve;
     while (ring->consumer < reserve && budget > 0 &&
-           ht_ring_take(s, r, now)) {
+           ht_ring_take(s, r, now, final)) {
         budget--;
     }
     more = ring->consumer < reserve && budget == 0;
@@ -292,38 +297,41 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget)
     return more;
 }
 
-static void ht_drain(HypertraceState *s, uint32_t budget)
+static void ht_drain(HypertraceState *s, uint32_t budget, bool final)
 {
     bool more = false;
     uint32_t r;
 
     ht_clock_update(&s->clock);
     for (r = 0; r < s->nr_rings; r++) {
-        more |= ht_ring_drain(s, r, budget);
+        more |= ht_ring_drain(s, r, budget, final);
     }
     if (more) {
         qemu_bh_schedule(s->drain_bh); /* yield to the main loop first */
     }
 }
 
-/* Drain everything that is committed, for stops and resets. */
-static void ht_drain_all(HypertraceState *s)
+/*
+ * Drain everything that is committed: for stops, where the guest may
+ * still resume, and @final for resets and exit, where it will not.
+ */
+static void ht_drain_all(HypertraceState *s, bool final)
 {
-    ht_drain(s, UINT32_MAX);
+    ht_drain(s, UINT32_MAX, final);
 }
 
 static void ht_drain_bh(void *opaque)
 {
     HypertraceState *s = opaque;
 
-    ht_drain(s, s->drain_budget);
+    ht_drain(s, s->drain_budget, false);
 }
 
 static void ht_drain_timer(void *opaque)
 {
     HypertraceState *s = opaque;
 
-    ht_drain(s, s->drain_budget);
+    ht_drain(s, s->drain_budget, false);
     timer_mod(s->drain_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
               (int64_t)s->drain_period_us * SCALE_US);
 }
@@ -354,7 +362,7 @@ static void ht_ring_drain_for_reset(HypertraceState *s, uint32_t r)
 {
     HypertraceRing *ring = &s->rings[r];
 
-    ht_ring_drain(s, r, s->drain_budget);
+    ht_ring_drain(s, r, s->drain_budget, false);
     if (!ring->halted && ring->published > ring->consumer) {
         ht_ring_lose(s, r, ring->published - ring->consumer);
     }
@@ -646,10 +654,15 @@ static void ht_vm_state_change(void *opaque, bool running, RunState state)
 {
     HypertraceState *s = opaque;
 
+    uint32_t r;
+
     if (running) {
         ht_clock_update(&s->clock); /* the TSC runs again from here */
+        for (r = 0; r < s->nr_rings; r++) {
+            s->rings[r].stall_since_ns = 0; /* producers were stopped */
+        }
     } else {
-        ht_drain_all(s);
+        ht_drain_all(s, false);
     }
 }
 
@@ -713,7 +726,7 @@ static void ht_drain_at_exit(void)
     HypertraceState *s;
 
     QTAILQ_FOREACH(s, &hypertrace_devices, next) {
-        ht_drain_all(s);
+        ht_drain_all(s, true);
         ht_release_hypercalls(s);
     }
 }
@@ -789,7 +802,7 @@ static void ht_exit(PCIDevice *pdev)
 {
     HypertraceState *s = HYPERTRACE(pdev);
 
-    ht_drain_all(s);
+    ht_drain_all(s, true);
     ht_release_hypercalls(s);
     QTAILQ_REMOVE(&hypertrace_devices, s, next);
     qemu_del_vm_change_state_handler(s->vmstate_entry);
@@ -808,7 +821,7 @@ static void ht_reset(DeviceState *dev)
     if (!s->rings) {
         return;
     }
-    ht_drain_all(s); /* what was published before the reset is kept */
+    ht_drain_all(s, true); /* what was published before the reset is kept */
     for (r = 0; r < s->nr_rings; r++) {
         ht_ring_reset(s, r);
     }

@@ -104,6 +104,18 @@ static void set_header(HtTest *t, uint32_t ring, size_t field, uint64_t v)
     qtest_writeq(t->qts, ring_addr(t, ring) + field, v);
 }
 
+/* Commit positions [from, to) and publish them: reserve = to. */
+static void publish(HtTest *t, uint32_t ring, uint64_t from, uint64_t to,
+                    uint32_t id)
+{
+    uint64_t pos;
+
+    for (pos = from; pos < to; pos++) {
+        put_record(t, ring, pos, id);
+    }
+    set_header(t, ring, offsetof(struct ht_ring_header, reserve), to);
+}
+
 static uint64_t ring_reg(HtTest *t, uint32_t ring, uint32_t reg)
 {
     if (reg == HT_RING_STATUS) {
@@ -261,17 +273,13 @@ static void test_ring_drain(void)
 
     ht_start(&t, ",ring-size=64,drain-budget=7");
     /* three laps of ring 1, 50 records at a time */
-    for (pos = 0; pos < 150; pos++) {
-        put_record(&t, 1, pos, 9);
-        if (pos % 50 == 49) {
-            set_header(&t, 1, offsetof(struct ht_ring_header, reserve),
-                       pos + 1);
-            doorbell(&t, 1, HT_RING_CTL_DOORBELL);
-            wait_consumed(&t, 1, pos + 1);
-            g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 1) +
-                             offsetof(struct ht_ring_header, consumer)),
-                             ==, pos + 1);
-        }
+    for (pos = 0; pos < 150; pos += 50) {
+        publish(&t, 1, pos, pos + 50, 9);
+        doorbell(&t, 1, HT_RING_CTL_DOORBELL);
+        wait_consumed(&t, 1, pos + 50);
+        g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 1) +
+                         offsetof(struct ht_ring_header, consumer)),
+                         ==, pos + 50);
     }
     g_assert_cmpuint(ring_reg(&t, 1, HT_RING_PUBLISHED), ==, 150);
     g_assert_cmpuint(ring_reg(&t, 1, HT_RING_CONSUMED), ==, 150);
@@ -288,14 +296,10 @@ static void test_discard_full(void)
 {
     HtTest t = { 0 };
     g_autofree char *log = NULL;
-    uint64_t pos;
 
     ht_start(&t, ",ring-size=16");
     /* exactly full, and producers dropped 5 more */
-    for (pos = 0; pos < 16; pos++) {
-        put_record(&t, 0, pos, 3);
-    }
-    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 16);
+    publish(&t, 0, 0, 16, 3);
     set_header(&t, 0, offsetof(struct ht_ring_header, lost), 5);
     doorbell(&t, 0, HT_RING_CTL_DOORBELL);
     wait_consumed(&t, 0, 21);
@@ -312,14 +316,10 @@ static void test_overwrite(void)
 {
     HtTest t = { 0 };
     g_autofree char *log = NULL;
-    uint64_t pos;
 
     ht_start(&t, ",ring-size=16,mode=overwrite");
     /* 20 records into 16 slots: the oldest 4 were overwritten */
-    for (pos = 0; pos < 20; pos++) {
-        put_record(&t, 0, pos, 4);
-    }
-    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 20);
+    publish(&t, 0, 0, 20, 4);
     doorbell(&t, 0, HT_RING_CTL_DOORBELL);
     wait_consumed(&t, 0, 20);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 16);
@@ -351,18 +351,12 @@ static void test_bad_indices(void)
     ht_start(&t, ",ring-size=16");
     expect_halt(&t, 17, 1);                 /* ahead by more than the size */
     expect_halt(&t, UINT64_MAX - 3, 2);     /* wrapped */
-    for (pos = 0; pos < 4; pos++) {
-        put_record(&t, 0, pos, 5);
-    }
-    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 4);
+    publish(&t, 0, 0, 4, 5);
     doorbell(&t, 0, HT_RING_CTL_DOORBELL);
     wait_consumed(&t, 0, 4);
     expect_halt(&t, 2, 3);                  /* behind the consumer */
     /* after the reset the ring works again from position 0 */
-    for (pos = 0; pos < 3; pos++) {
-        put_record(&t, 0, pos, 6);
-    }
-    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 3);
+    publish(&t, 0, 0, 3, 6);
     doorbell(&t, 0, HT_RING_CTL_DOORBELL);
     wait_consumed(&t, 0, 7);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 7);
@@ -402,7 +396,6 @@ static void test_random_writes(void)
 {
     HtTest t = { 0 };
     g_autofree char *log = NULL;
-    uint64_t pos;
     int i;
 
     ht_start(&t, ",ring-size=16");
@@ -426,10 +419,7 @@ static void test_random_writes(void)
     doorbell(&t, 0, HT_RING_CTL_RESET);
     doorbell(&t, 1, HT_RING_CTL_RESET);
     g_assert_cmphex(qpci_io_readl(t.dev, t.ctrl, HT_REG_MAGIC), ==, HT_MAGIC);
-    for (pos = 0; pos < 10; pos++) {
-        put_record(&t, 1, pos, 77);
-    }
-    set_header(&t, 1, offsetof(struct ht_ring_header, reserve), 10);
+    publish(&t, 1, 0, 10, 77);
     doorbell(&t, 1, HT_RING_CTL_DOORBELL);
     while (ring_reg(&t, 1, HT_RING_PUBLISHED) != 10 ||
            qtest_readq(t.qts, ring_addr(&t, 1) +
@@ -444,14 +434,10 @@ static void test_reset_is_bounded(void)
 {
     HtTest t = { 0 };
     g_autofree char *log = NULL;
-    uint64_t pos;
 
     /* a guest reset drains one budget, and counts the rest lost */
     ht_start(&t, ",ring-size=64,drain-budget=8");
-    for (pos = 0; pos < 40; pos++) {
-        put_record(&t, 0, pos, 12);
-    }
-    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 40);
+    publish(&t, 0, 0, 40, 12);
     doorbell(&t, 0, HT_RING_CTL_RESET);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 8);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_LOST), ==, 32);
@@ -463,18 +449,65 @@ static void test_reset_is_bounded(void)
     g_assert(strstr(log, "hypertrace_lost ring=0 count=32\n"));
 }
 
+/* Positions [0, 10) published, position 3 reserved but never committed */
+static void publish_with_hole(HtTest *t)
+{
+    uint64_t pos;
+
+    for (pos = 0; pos < 10; pos++) {
+        if (pos != 3) {
+            put_record(t, 0, pos, 13);
+        }
+    }
+    set_header(t, 0, offsetof(struct ht_ring_header, reserve), 10);
+}
+
+static void test_uncommitted_times_out(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+
+    ht_start(&t, "");
+    publish_with_hole(&t);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    wait_consumed(&t, 0, 3);
+    g_usleep(HT_COMMIT_TIMEOUT_NS / 1000 / 2);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 3); /* waits */
+    g_usleep(HT_COMMIT_TIMEOUT_NS / 1000);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    wait_consumed(&t, 0, 10);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 9);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_LOST), ==, 1);
+    log = ht_stop(&t);
+    check_events(log, 0, 0, 3, 13);
+    check_events(log, 0, 4, 10, 13);
+    g_assert(strstr(log, "hypertrace_lost ring=0 count=1\n"));
+}
+
+static void test_quit_skips_uncommitted(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+
+    /* at exit no producer will commit: the hole is lost, nothing else */
+    ht_start(&t, "");
+    publish_with_hole(&t);
+    log = ht_stop(&t);
+    check_events(log, 0, 0, 3, 13);
+    check_events(log, 0, 4, 10, 13);
+    g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 9);
+    g_assert(strstr(log, "hypertrace_lost ring=0 count=1\n"));
+}
+
 static void test_quit_drains(void)
 {
     HtTest t = { 0 };
     g_autofree char *log = NULL;
-    uint64_t pos;
 
     ht_start(&t, ",ring-size=1024");
-    for (pos = 0; pos < 1000; pos++) {
-        put_record(&t, 0, pos, 8);
-    }
     /* published, no doorbell, and the virtual clock never advances */
-    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 1000);
+    publish(&t, 0, 0, 1000, 8);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 0);
     log = ht_stop(&t);
     check_events(log, 0, 0, 1000, 8);
@@ -551,6 +584,10 @@ int main(int argc, char **argv)
     qtest_add_func("/hypertrace/bad-registers", test_bad_registers);
     qtest_add_func("/hypertrace/random-writes", test_random_writes);
     qtest_add_func("/hypertrace/reset-is-bounded", test_reset_is_bounded);
+    qtest_add_func("/hypertrace/uncommitted-times-out",
+                   test_uncommitted_times_out);
+    qtest_add_func("/hypertrace/quit-skips-uncommitted",
+                   test_quit_skips_uncommitted);
     qtest_add_func("/hypertrace/quit-drains", test_quit_drains);
     qtest_add_func("/hypertrace/bad-properties", test_bad_properties);
     return g_test_run();

@@ -13,6 +13,13 @@
     .globl trampoline_start, trampoline_end
 trampoline_start:
     cli
+    /* a hypercall from real mode: nr 1000, a0 = 0x5151, a1..a3 = 1, 2, 3 */
+    mov $1000, %eax
+    mov $0x5151, %ebx
+    mov $1, %ecx
+    mov $2, %edx
+    mov $3, %esi
+    vmcall
     xor %ax, %ax
     mov %ax, %ds
     lgdtl REL(tramp_gdt_desc)

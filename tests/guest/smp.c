@@ -3,7 +3,8 @@
  * Each CPU c sends one synchronous event from client c, 2000 records into
  * its own ring c (id 400 + c), then 2000 records into the shared ring 0
  * (id 500 + c), so ring 0 has two concurrent producers.  a0 = cpu,
- * a1 = sequence number.  Exit code 0 when both CPUs finished.
+ * a1 = sequence number.  The AP also issues one hypercall from real mode
+ * (smp.S).  Exit code 0 when both CPUs finished.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

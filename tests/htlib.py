@@ -94,6 +94,37 @@ def check_eq(got, want, what):
         raise AssertionError("%s: got %r, want %r" % (what, got, want))
 
 
+class Qmp:
+    """A QMP connection on a Unix socket, waiting for QEMU to create it."""
+
+    def __init__(self, path, timeout=30):
+        deadline = time.time() + timeout
+        while True:
+            try:
+                self.sock = socket.socket(socket.AF_UNIX)
+                self.sock.connect(path)
+                break
+            except OSError:
+                self.sock.close()
+                if time.time() > deadline:
+                    raise AssertionError("no QMP socket " + path)
+                time.sleep(0.05)
+        self.f = self.sock.makefile("rw")
+        json.loads(self.f.readline())
+        self.command("qmp_capabilities")
+
+    def command(self, name, **args):
+        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
+        self.f.flush()
+        while True:
+            reply = json.loads(self.f.readline())
+            if "return" in reply or "error" in reply:
+                return reply
+
+    def close(self):
+        self.sock.close()
+
+
 class SharedRingVm:
     """A paused VM whose one ring lives in a shared memdev, with QMP: host
     processes publish records into it (tests/bench/ring-producer)."""
@@ -115,16 +146,7 @@ class SharedRingVm:
              "-qmp", "unix:%s,server=on,wait=off" % self.sock],
             cwd=self.tmp, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while not os.path.exists(self.sock):
-            if time.time() > deadline or self.proc.poll() is not None:
-                raise AssertionError("QEMU did not start")
-            time.sleep(0.05)
-        self.qmp = socket.socket(socket.AF_UNIX)
-        self.qmp.connect(self.sock)
-        self.f = self.qmp.makefile("rw")
-        json.loads(self.f.readline())
-        self.command("qmp_capabilities")
+        self.qmp = Qmp(self.sock)
 
     def __enter__(self):
         return self
@@ -136,12 +158,7 @@ class SharedRingVm:
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def command(self, name, **args):
-        self.f.write(json.dumps({"execute": name, "arguments": args}) + "\n")
-        self.f.flush()
-        while True:
-            reply = json.loads(self.f.readline())
-            if "return" in reply or "error" in reply:
-                return reply
+        return self.qmp.command(name, **args)
 
     def publish(self, n):
         subprocess.run([os.path.join(BUILD, "ours", "ring-producer"),

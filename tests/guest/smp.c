@@ -10,33 +10,15 @@
  */
 #include "lib.h"
 #include "hypertrace.h"
+#include "smpboot.h"
 
-#define AP_TRAMPOLINE   0x8000
-#define APIC_BASE       0xfee00000ul
-#define APIC_ID         0x20
-#define APIC_ICR_LO     0x300
-#define APIC_ICR_HI     0x310
 #define PER_RING        2000
 
-extern const uint8_t trampoline_start[], trampoline_end[], tramp_gdt_desc[];
-extern const uint8_t gdt_desc[6];
-volatile uint64_t ap_stack_top;
 static volatile int ap_done;
-static uint8_t ap_stack[16384] __attribute__((aligned(16)));
 
 static volatile void *ctrl;
 static void *data;
 static uint32_t stride;
-
-static uint32_t apic_read(uint32_t reg)
-{
-    return *(volatile uint32_t *)(APIC_BASE + reg);
-}
-
-static void apic_write(uint32_t reg, uint32_t v)
-{
-    *(volatile uint32_t *)(APIC_BASE + reg) = v;
-}
 
 static void produce(uint32_t cpu)
 {
@@ -61,29 +43,10 @@ static void produce(uint32_t cpu)
     }
 }
 
-void ap_main(void);
 void ap_main(void)
 {
-    produce(apic_read(APIC_ID) >> 24);
+    produce(apic_id());
     __atomic_store_n(&ap_done, 1, __ATOMIC_RELEASE);
-}
-
-static void start_ap(uint32_t apic_id)
-{
-    volatile int i;
-
-    memcpy((void *)AP_TRAMPOLINE, trampoline_start,
-           trampoline_end - trampoline_start);
-    /* real mode reaches only the first MiB: give it its own descriptor */
-    memcpy((void *)(AP_TRAMPOLINE + (tramp_gdt_desc - trampoline_start)),
-           gdt_desc, sizeof(gdt_desc));
-    ap_stack_top = (uint64_t)ap_stack + sizeof(ap_stack);
-    apic_write(APIC_ICR_HI, apic_id << 24);
-    apic_write(APIC_ICR_LO, 0x4500);                    /* INIT */
-    for (i = 0; i < 100000; i++) {
-    }
-    apic_write(APIC_ICR_HI, apic_id << 24);
-    apic_write(APIC_ICR_LO, 0x4600 | AP_TRAMPOLINE >> 12); /* SIPI */
 }
 
 void guest_main(void)
@@ -95,8 +58,8 @@ void guest_main(void)
     if (ht_readl(ctrl, HT_REG_NR_RINGS) < 2) {
         fail("need 2 rings", ht_readl(ctrl, HT_REG_NR_RINGS));
     }
-    start_ap(1);
-    produce(apic_read(APIC_ID) >> 24);
+    smp_start_ap(1);
+    produce(apic_id());
     while (!__atomic_load_n(&ap_done, __ATOMIC_ACQUIRE)) {
         if (++spins > 20000000000ull) {
             fail("AP did not finish", spins);

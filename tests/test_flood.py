@@ -1,0 +1,59 @@
+"""Flood: two vCPUs emit into their rings as fast as they can.  Every
+attempt is recorded or counted lost, exactly, and QEMU's monitor keeps
+answering meanwhile (tests/guest/flood.c)."""
+
+import os
+import re
+import subprocess
+import tempfile
+import time
+
+import htlib
+from htlib import Qmp, check, check_eq
+
+
+def test_flood_exact_accounting():
+    tmp = tempfile.mkdtemp(prefix="ht-flood-")
+    serial = os.path.join(tmp, "serial")
+    sock = os.path.join(tmp, "qmp")
+    qemu = subprocess.Popen(
+        [htlib.QEMU, "-M", "pc", "-accel", "tcg", "-smp", "2", "-m", "64",
+         "-display", "none", "-nodefaults", "-D", "/dev/null",
+         "-serial", "file:" + serial,
+         "-kernel", os.path.join(htlib.GUESTS, "flood.elf"),
+         "-device", "hypertrace,ring-size=4096",
+         "-trace", "enable=hypertrace_lost,file=" + os.path.join(tmp, "t"),
+         "-qmp", "unix:%s,server=on,wait=off" % sock],
+        cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        qmp = Qmp(sock)
+        worst = 0.0
+        deadline = time.time() + 600
+        while "flood: done" not in open(serial, errors="replace").read():
+            check(time.time() < deadline, "the flood did not end")
+            t0 = time.monotonic()
+            check_eq(qmp.command("query-status")["return"]["status"],
+                     "running", "status")
+            worst = max(worst, time.monotonic() - t0)
+            time.sleep(0.1)
+        info = qmp.command("query-hypertrace")["return"][0]["rings"]
+        qmp.command("quit")
+        qemu.wait(60)
+    finally:
+        if qemu.poll() is None:
+            qemu.kill()
+    out = open(serial).read()
+    stats = {int(c): (int(a), int(d)) for c, a, d in re.findall(
+        r"flood: cpu (\d) attempted (\d+) dropped (\d+)", out)}
+    check_eq(sorted(stats), [0, 1], "guest counters")
+    for ring in info:
+        attempted, dropped = stats[ring["ring"]]
+        check_eq(ring["consumed"] + ring["lost"], attempted,
+                 "ring %d: consumed + lost" % ring["ring"])
+        check_eq(ring["lost"], dropped, "ring %d: lost" % ring["ring"])
+        check_eq(ring["published"], attempted - dropped,
+                 "ring %d: published" % ring["ring"])
+    print("    flood: %s; slowest query-status answer %.1f ms" % (
+        ", ".join("ring %d consumed %d lost %d" % (r["ring"], r["consumed"],
+                                                   r["lost"]) for r in info),
+        worst * 1000))

@@ -31,7 +31,7 @@ def main():
            "-accel", "tcg", "-m", "128", "-display", "none", "-nodefaults",
            "-serial", "file:" + os.path.join(out, "serial.txt"),
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-           "-kernel", os.path.join(build, "ours/tests/guest/demo.elf"),
+           "-kernel", os.path.join(build, "ours/demo.elf"),
            "-device", "hypertrace",
            "-trace", "enable=hypertrace_*,file=" + trace]
     print("running:", " ".join(cmd))

@@ -22,7 +22,7 @@ def set_build(build):
     BUILD = os.path.abspath(build)
     QBUILD = os.path.join(BUILD, "qemu-build")
     QEMU = os.path.join(BUILD, "qemu-system-x86_64")
-    GUESTS = os.path.join(BUILD, "ours", "tests", "guest")
+    GUESTS = os.path.join(BUILD, "ours")
     sys.path.insert(0, os.path.join(TOP, "scripts"))
 
 

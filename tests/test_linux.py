@@ -5,6 +5,7 @@ ring and sync channels (hooked, with libhypertrace)."""
 
 import glob
 import os
+import re
 import subprocess
 
 import htlib
@@ -42,18 +43,27 @@ def boot():
     return _boot
 
 
-def user_calls(run, binary, source):
-    """(function, 0 entry / 1 exit) of USER_FUNC events from @source."""
-    syms = symbols(os.path.join(htlib.BUILD, "ours", binary))
+def user_calls(run, source):
+    """(address, 0 entry / 1 exit) of USER_FUNC events, in trace order."""
     out = []
     for name, _ts, _p, a in run.events():
-        if source == "hypercall" and name == "hypertrace_hypercall" and \
-                a["nr"] == USER_FUNC:
-            out.append((syms.get(a["a0"]), a["a1"]))
-        elif source == "ring" and name == "hypertrace_event" and \
-                a["id"] == USER_FUNC:
-            out.append((syms.get(a["a0"]), a["a1"]))
-    return [c for c in out if c[0] is not None]
+        if (source == "hypercall" and name == "hypertrace_hypercall" and
+                a["nr"] == USER_FUNC) or \
+           (source == "ring" and name == "hypertrace_event" and
+                a["id"] == USER_FUNC):
+            out.append((a["a0"], a["a1"]))
+    return out
+
+
+def resolve(calls, binary):
+    syms = symbols(os.path.join(htlib.BUILD, "ours", binary))
+    return [(syms.get(addr, hex(addr)), exit_) for addr, exit_ in calls]
+
+
+# /init runs hcuser, then hooked over hypercalls: hcuser's 20 come first
+HCUSER = [("main", 0)] + [("middle", 0), ("leaf", 0), ("leaf", 1),
+                          ("leaf", 0), ("leaf", 1), ("middle", 1)] * 3 + \
+         [("main", 1)]
 
 
 def test_linux_user_hypercalls():
@@ -61,10 +71,8 @@ def test_linux_user_hypercalls():
     check("hcuser: done, vmcall returned -1" in run.serial,
           "guest console:\n" + run.serial[-3000:])
     check("hcuser: exit status 0" in run.serial, run.serial[-3000:])
-    one_middle = [("middle", 0), ("leaf", 0), ("leaf", 1), ("leaf", 0),
-                  ("leaf", 1), ("middle", 1)]
-    check_eq(user_calls(run, "hcuser", "hypercall"),
-             [("main", 0)] + one_middle * 3 + [("main", 1)],
+    calls = user_calls(run, "hypercall")[:len(HCUSER)]
+    check_eq(resolve(calls, "hcuser"), HCUSER,
              "user function events, resolved with hcuser's symbols")
 
 
@@ -78,13 +86,29 @@ def test_linux_hooks_and_library():
     check("hooked ring: exit status 0" in run.serial, run.serial[-3000:])
     check("hooked: device /sys/bus/pci/devices/0000:00:" in run.serial,
           run.serial[-3000:])
-    calls = user_calls(run, "hooked", "hypercall")
-    check_eq(calls, HOOKED + [("main", 1)], "hooks over hypercalls")
-    calls = user_calls(run, "hooked", "ring")
-    check_eq(calls, HOOKED + [("main", 1)], "hooks over the ring")
+    check(re.search(r"hooked: cannot open /sys/bus/pci/devices/\S+/resource0: "
+                    r"Permission denied \(the PCI resource files are root's: "
+                    r"run as root\)\nhooked nobody: exit status 1", run.serial),
+          "no clear error without permission:\n" + run.serial[-2000:])
+    calls = user_calls(run, "hypercall")[len(HCUSER):]
+    check_eq(resolve(calls, "hooked"), HOOKED + [("main", 1)],
+             "hooks over hypercalls")
+    check_eq(resolve(user_calls(run, "ring"), "hooked"),
+             HOOKED + [("main", 1)], "hooks over the ring")
     events = run.events()
     mine = [a for n, _t, _p, a in events if a.get("id") == 77]
     check_eq(sorted(a["a0"] for a in mine), [1, 2], "library emits")
     check_eq([n for n, *_ in events if n in ("hypertrace_lost",
                                              "hypertrace_guest_error")],
              [], "lost records or guest errors")
+
+
+def test_library_without_device():
+    """On a machine with no hypertrace device the error says what to do."""
+    proc = subprocess.run([os.path.join(htlib.BUILD, "ours", "hooked"), "x"],
+                          env=dict(os.environ, HYPERTRACE_HOOKS="off"),
+                          text=True, stdout=subprocess.PIPE)
+    check_eq(proc.returncode, 1, "exit status")
+    check("hooked: no hypertrace device (PCI 1af4:10f0) in "
+          "/sys/bus/pci/devices: start QEMU with -device hypertrace\n"
+          in proc.stdout, proc.stdout)

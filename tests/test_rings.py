@@ -40,7 +40,7 @@ def test_smp_two_producers():
 def test_ring_times_fall_between_sync_markers():
     """Ring records carry guest TSC mapped to host time; synchronous
     markers carry the host time of their exit.  Every record of a phase
-    must fall between the markers around it (tests/guest/demo.c)."""
+    must fall between the markers around it (guest/baremetal/demo.c)."""
     run = run_guest("demo.elf")
     check_eq(run.status, 1, "exit status\n" + run.serial)
     events = run.events()

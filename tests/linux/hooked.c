@@ -1,13 +1,16 @@
 /*
  * Built with -finstrument-functions and libhypertrace: every function
  * entry and exit becomes an HT_HC_USER_FUNC event, through the channel
- * that HYPERTRACE_HOOKS names.  Also opens the device and emits one ring
- * record and one synchronous event by hand (id 77, a0 = 1 and 2).
+ * that HYPERTRACE_HOOKS names.  With an argument it also opens the device
+ * and emits one ring record and one synchronous event by hand (id 77,
+ * a0 = 1 and 2); with "nobody" it first drops root, to show the error.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include "libhypertrace.h"
 
 __attribute__((noinline)) static int square(int x)
@@ -32,7 +35,11 @@ int main(int argc, char **argv)
     ht_device *dev;
 
     printf("hooked: sum=%d\n", sum_of_squares(2));
-    if (argc > 1 && argv[1]) {
+    if (argc > 1 && !strcmp(argv[1], "nobody") &&
+        (setgid(65534) || setuid(65534))) {
+        return 2;
+    }
+    if (argc > 1) {
         dev = ht_device_open(&error);
         if (!dev) {
             printf("hooked: %s\n", error);

@@ -6,6 +6,7 @@ out=$1 init=$2
 shift 2
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
+chmod 755 "$root"    # mktemp made it 0700: unprivileged users need it
 mkdir -p "$root/bin" "$root/proc" "$root/dev" "$root/sys" "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
 cp "$init" "$root/init"

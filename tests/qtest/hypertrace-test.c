@@ -346,7 +346,6 @@ static void test_bad_indices(void)
 {
     HtTest t = { 0 };
     g_autofree char *log = NULL;
-    uint64_t pos;
 
     ht_start(&t, ",ring-size=16");
     expect_halt(&t, 17, 1);                 /* ahead by more than the size */

@@ -4,6 +4,7 @@
 #   make check    ... then run every test
 #   make demo     ... then boot a guest with hypertrace and show the trace
 #   make bench    per-event cost benchmarks (not part of check)
+#   make check-sanitize  every test on a QEMU built with ASan and UBSan
 #   make clean    remove build products, keep the fetched QEMU source
 #   make distclean  remove build/ entirely
 
@@ -24,7 +25,8 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu \
 QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
 	trace/trace-events-all
 
-.PHONY: all qemu ours overlay check demo bench clean distclean
+.PHONY: all qemu qemu-sanitize ours overlay check check-sanitize demo \
+	bench clean distclean
 all: qemu ours
 
 $(B)/config.mk: configure
@@ -64,13 +66,33 @@ $(QBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overla
 # the configured paths; point those at Debian's firmware packages.
 FIRMWARE_DIRS := /usr/share/qemu /usr/share/seabios /usr/lib/ipxe/qemu
 
+link_firmware = for d in $(FIRMWARE_DIRS); do \
+		mkdir -p $(1)/qemu-bundle$$(dirname $$d); \
+		ln -sfn $$d $(1)/qemu-bundle$$d; \
+	done
+
 qemu: overlay $(QBUILD)/build.ninja
 	ninja -C $(QBUILD) $(QEMU_TARGETS)
-	@for d in $(FIRMWARE_DIRS); do \
-		mkdir -p $(QBUILD)/qemu-bundle$$(dirname $$d); \
-		ln -sfn $$d $(QBUILD)/qemu-bundle$$d; \
-	done
+	@$(call link_firmware,$(QBUILD))
 	@ln -sf qemu-build/qemu-system-x86_64 $(QEMU)
+
+# make check-sanitize: the same QEMU with ASan and UBSan, in its own
+# build directory, running the same tests.
+SANBUILD := $(B)/qemu-build-sanitize
+$(SANBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
+	rm -rf $(SANBUILD) && mkdir -p $(SANBUILD)
+	cd $(SANBUILD) && ../qemu-src/configure $(QEMU_CONFIGURE) \
+		--enable-sanitizers --disable-werror
+
+qemu-sanitize: overlay $(SANBUILD)/build.ninja
+	ninja -C $(SANBUILD) qemu-system-x86_64 tests/qtest/hypertrace-test \
+		trace/trace-events-all
+	@$(call link_firmware,$(SANBUILD))
+
+check-sanitize: qemu-sanitize ours
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+	$(PYTHON) tests/run.py --build $(B) --qemu-build $(SANBUILD)
 
 $(GBUILD)/build.ninja: meson.build | $(B)/.deps-stamp
 	rm -rf $(GBUILD)
@@ -89,7 +111,7 @@ bench: all
 	$(PYTHON) tests/bench/run.py --build $(B)
 
 clean:
-	rm -rf $(QBUILD) $(GBUILD) $(QEMU) $(B)/tests $(B)/demo
+	rm -rf $(QBUILD) $(SANBUILD) $(GBUILD) $(QEMU) $(B)/tests $(B)/demo
 
 distclean:
 	rm -rf $(B)

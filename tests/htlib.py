@@ -17,11 +17,11 @@ class Skip(Exception):
     """Raised by a test that cannot run on this machine, with the reason."""
 
 
-def set_build(build):
+def set_build(build, qemu_build=None):
     global BUILD, QBUILD, QEMU, GUESTS
     BUILD = os.path.abspath(build)
-    QBUILD = os.path.join(BUILD, "qemu-build")
-    QEMU = os.path.join(BUILD, "qemu-system-x86_64")
+    QBUILD = os.path.abspath(qemu_build or os.path.join(BUILD, "qemu-build"))
+    QEMU = os.path.join(QBUILD, "qemu-system-x86_64")
     GUESTS = os.path.join(BUILD, "ours")
     sys.path.insert(0, os.path.join(TOP, "scripts"))
 

@@ -98,10 +98,12 @@ def report(label, status, why, secs=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
+    ap.add_argument("--qemu-build", default=None,
+                    help="QEMU build directory (default BUILD/qemu-build)")
     ap.add_argument("-k", dest="pattern", default="",
                     help="only test files whose name contains this")
     args = ap.parse_args()
-    htlib.set_build(args.build)
+    htlib.set_build(args.build, args.qemu_build)
 
     results = []
     if not args.pattern:

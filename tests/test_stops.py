@@ -38,3 +38,21 @@ def test_system_reset_drains_first():
         vm.command("system_reset")
         vm.command("quit")
     check_stop(reset_then_quit)
+
+
+def test_two_vms_keep_separate_traces():
+    """Two VMs traced at once: each trace holds its own guest's events."""
+    import threading
+    from htlib import run_guest
+    runs = {}
+    threads = [threading.Thread(target=lambda k=k: runs.__setitem__(
+        k, run_guest(k + ".elf"))) for k in ("smoke", "demo")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = {k: sorted({a["id"] for n, _t, _p, a in r.events()
+                      if n in ("hypertrace_sync", "hypertrace_event")})
+           for k, r in runs.items()}
+    check_eq(ids, {"smoke": [100, 200, 201, 202], "demo": [1, 2, 3]},
+             "event ids per VM")

@@ -137,9 +137,11 @@ static void ht_clock_start(HypertraceClock *c)
 
 static uint64_t ht_clock_ns(const HypertraceClock *c, uint64_t tsc)
 {
-    double delta = (double)(int64_t)(tsc - c->anchor_tsc) * c->ns_per_tick;
+    double ns = c->anchor_ns +
+                (double)(int64_t)(tsc - c->anchor_tsc) * c->ns_per_tick;
 
-    return c->anchor_ns + (int64_t)delta;
+    /* The TSC is the guest's to write: keep any value in range. */
+    return ns <= 0 ? 0 : ns >= 0x1p63 ? INT64_MAX : (uint64_t)ns;
 }
 
 static void ht_guest_error(HypertraceState *s, uint32_t ring, uint32_t code,

@@ -1,0 +1,84 @@
+"""The fork's build steps: patches apply to the pinned tree, a patch that
+does not apply stops with its name, configure checks --qemu-src."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+
+import htlib
+from htlib import check, check_eq
+
+PRISTINE = os.path.join(htlib.BUILD, "upstream", "src")
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, **kw)
+
+
+def pristine():
+    if not os.path.isfile(os.path.join(PRISTINE, "VERSION")):
+        raise htlib.Skip("no fetched QEMU source (configured with --qemu-src)")
+    return PRISTINE
+
+
+def test_series_applies_and_overlay_copies():
+    tmp = tempfile.mkdtemp(prefix="ht-build-")
+    dest = os.path.join(tmp, "qemu")
+    out = run([os.path.join(htlib.TOP, "scripts", "prepare-qemu.sh"),
+               pristine(), dest, os.path.join(htlib.TOP, "patches")])
+    check_eq(out.returncode, 0, "prepare-qemu.sh\n" + out.stdout)
+    with open(os.path.join(htlib.TOP, "patches", "series")) as f:
+        series = [l.strip() for l in f if l.strip()]
+    for p in series:
+        check("applying patches/" + p in out.stdout, out.stdout)
+    out = run([os.path.join(htlib.TOP, "scripts", "overlay.sh"), htlib.TOP,
+               dest])
+    check_eq(out.returncode, 0, "overlay.sh\n" + out.stdout)
+    for f in ("hw/hypertrace/hypertrace.c", "include/hypertrace/abi.h",
+              "qapi/hypertrace.json", "tests/qtest/hypertrace-test.c"):
+        with open(os.path.join(htlib.TOP, f), "rb") as a, \
+                open(os.path.join(dest, f), "rb") as b:
+            check(a.read() == b.read(), f + " not overlaid")
+    shutil.rmtree(tmp)
+
+
+def test_bad_patch_is_named():
+    tmp = tempfile.mkdtemp(prefix="ht-build-")
+    patches = os.path.join(tmp, "patches")
+    os.makedirs(patches)
+    with open(os.path.join(patches, "0001-broken.patch"), "w") as f:
+        f.write("--- a/VERSION\n+++ b/VERSION\n@@ -1 +1 @@\n-0.0.0\n+9.9.9\n")
+    with open(os.path.join(patches, "series"), "w") as f:
+        f.write("0001-broken.patch\n")
+    out = run([os.path.join(htlib.TOP, "scripts", "prepare-qemu.sh"),
+               pristine(), os.path.join(tmp, "qemu"), patches])
+    check(out.returncode != 0, "a broken patch was accepted")
+    check("error: patches/0001-broken.patch does not apply" in out.stdout,
+          out.stdout)
+    check(not os.path.exists(os.path.join(tmp, "qemu")),
+          "a half-patched tree was left behind")
+    shutil.rmtree(tmp)
+
+
+def test_configure_checks_qemu_src():
+    tmp = tempfile.mkdtemp(prefix="ht-build-")
+    fake = os.path.join(tmp, "qemu-8")
+    os.makedirs(fake)
+    with open(os.path.join(fake, "VERSION"), "w") as f:
+        f.write("8.0.0\n")
+    repo = os.path.join(tmp, "repo")
+    shutil.copytree(htlib.TOP, repo, ignore=shutil.ignore_patterns(
+        "build", ".git"))
+    out = run([os.path.join(repo, "configure"), "--qemu-src=" + fake])
+    check_eq(out.returncode, 1, "exit status")
+    check("holds QEMU 8.0.0; hypertrace needs 7.2.x" in out.stdout,
+          out.stdout)
+    out = run([os.path.join(repo, "configure"), "--qemu-src=" + pristine()])
+    check_eq(out.returncode, 0, "configure\n" + out.stdout)
+    with open(os.path.join(repo, "build", "config.mk")) as f:
+        check("QEMU_USER_SRC := " + pristine() in f.read(), "config.mk")
+    out = run([os.path.join(repo, "configure"), "--bogus"])
+    check("unknown option '--bogus'" in out.stdout, out.stdout)
+    shutil.rmtree(tmp)

@@ -14,8 +14,13 @@ from htlib import Skip, check, check_eq, run_guest
 USER_FUNC = 2000
 
 
+def version_key(path):
+    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", path)]
+
+
 def kernel():
-    kernels = sorted(glob.glob("/boot/vmlinuz-*-amd64"))
+    """The newest Debian kernel: the one scripts/build-kmod.sh builds for."""
+    kernels = sorted(glob.glob("/boot/vmlinuz-*-amd64"), key=version_key)
     if not kernels:
         raise Skip("no Debian kernel in /boot (package linux-image-amd64)")
     return kernels[-1]

@@ -532,7 +532,7 @@ static bool ht_ctrl_write32(HypertraceState *s, hwaddr off, uint32_t val)
             ht_sync_emit(s, idx, val);
             return true;
         }
-        return false;
+        return reg == HT_CLIENT_EMIT + 4; /* an 8-byte emit's upper half */
     }
     if (off >= HT_RING_REGS_BASE) {
         idx = (off - HT_RING_REGS_BASE) / HT_RING_REGS_STRIDE;

@@ -86,7 +86,9 @@
 #define HT_CLIENT_STRIDE        0x40
 #define HT_CLIENT_REG(c, reg)   (HT_CLIENT_BASE + (c) * HT_CLIENT_STRIDE + (reg))
 #define HT_CLIENT_ARG(i)        ((i) * 8) /* u64 RW  argument i */
-#define HT_CLIENT_EMIT          0x30    /* u32 WO  event id: emit */
+#define HT_CLIENT_EMIT          0x30    /* u32 WO  event id: emit (an
+                                           8-byte write's upper half is
+                                           ignored) */
 
 /* Limits the device enforces on its properties */
 #define HT_NR_ARGS              6

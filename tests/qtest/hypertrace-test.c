@@ -255,6 +255,10 @@ static void test_sync_emit(void)
     /* only the low half of argument 0 changes */
     qpci_io_writel(t.dev, t.ctrl, HT_CLIENT_REG(1, HT_CLIENT_ARG(0)), 7);
     qpci_io_writel(t.dev, t.ctrl, HT_CLIENT_REG(1, HT_CLIENT_EMIT), 43);
+    /* an 8-byte write emits once, with the low half as the id */
+    qpci_io_writeq(t.dev, t.ctrl, HT_CLIENT_REG(1, HT_CLIENT_EMIT),
+                   0xffffffff00000044ull);
+    g_assert_cmpuint(qpci_io_readq(t.dev, t.ctrl, HT_REG_ERRORS), ==, 0);
     log = ht_stop(&t);
     g_assert(strstr(log, "hypertrace_sync client=1 id=42 "
                     "a0=0xa0a0a0a000000000 a1=0xa0a0a0a000000001 "
@@ -262,7 +266,8 @@ static void test_sync_emit(void)
                     "a4=0xa0a0a0a000000004 a5=0xa0a0a0a000000005\n"));
     g_assert(strstr(log, "hypertrace_sync client=1 id=43 "
                     "a0=0xa0a0a0a000000007 a1=0xa0a0a0a000000001 "));
-    g_assert_cmpint(count_lines(log, "hypertrace_sync "), ==, 2);
+    g_assert(strstr(log, "hypertrace_sync client=1 id=68 "));
+    g_assert_cmpint(count_lines(log, "hypertrace_sync "), ==, 3);
 }
 
 static void test_ring_drain(void)

@@ -21,6 +21,7 @@
 #include "hw/hypertrace/hypertrace.h"
 #include "hypertrace/abi.h"
 #include "tracepoint.h"
+#include "trace.h"
 
 #define HC_KVM_RING_ORDER   6       /* 64 pages per vCPU */
 #define HC_KVM_POLL_MS      100
@@ -28,6 +29,7 @@
 typedef struct HcKvmCpu {
     TracepointReader reader;
     int cpu_index;
+    uint64_t lost_reported;
 } HcKvmCpu;
 
 static struct {
@@ -70,6 +72,12 @@ static void hc_kvm_drain(void)
         HcKvmCpu *c = &g_array_index(hc_kvm.cpus, HcKvmCpu, i);
 
         tracepoint_reader_drain(&c->reader, hc_kvm_sample, c);
+        if (c->reader.lost > c->lost_reported) {
+            /* samples the kernel could not store: its exact count */
+            trace_hypertrace_lost(HT_NO_RING,
+                                  c->reader.lost - c->lost_reported);
+            c->lost_reported = c->reader.lost;
+        }
     }
     qemu_mutex_unlock(&hc_kvm.lock);
 }

@@ -20,11 +20,17 @@ while read -r p; do
     fi
 done < "$patchdir/series"
 
-# Files patched now or by the previous series: make them newer than any
-# build output, since cp -a restores older times on reverted files.
+# Files patched now or by the previous series whose content changed: make
+# them newer than any build output (cp -a restored the pristine times).
 new_list=$(sed -n 's|^+++ b/||p' "$patchdir"/*.patch | sort -u)
 old_list=$(cat "$dest/.hypertrace-patched" 2>/dev/null || true)
 printf '%s\n' "$new_list" > "$dest.tmp/.hypertrace-patched"
+changed=""
+for f in $new_list $old_list; do
+    if [ -e "$dest.tmp/$f" ] && ! cmp -s "$dest/$f" "$dest.tmp/$f"; then
+        changed="$changed $f"
+    fi
+done
 # Carry the overlaid files over with their times, so that overlay.sh
 # copies (and ninja rebuilds) only those that changed since.
 if [ -f "$dest/.hypertrace-overlay" ]; then
@@ -36,7 +42,7 @@ rm -rf "$dest.old"
 [ -d "$dest" ] && mv "$dest" "$dest.old"
 mv "$dest.tmp" "$dest"
 rm -rf "$dest.old"
-for f in $new_list $old_list; do
-    [ -e "$dest/$f" ] && touch "$dest/$f"
+for f in $changed; do
+    touch "$dest/$f"
 done
 exit 0

@@ -51,11 +51,12 @@ class Run:
 
 
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
-              trace_events="hypertrace_*", machine="pc", log="/dev/null"):
+              trace_events="hypertrace_*", machine="pc", log="/dev/null",
+              trace_file=None):
     """Boot a guest under TCG with the simple backend: a multiboot test
     guest by name, or any kernel by absolute path."""
     tmp = tempfile.mkdtemp(prefix="ht-")
-    trace = os.path.join(tmp, "trace.bin")
+    trace = trace_file or os.path.join(tmp, "trace.bin")
     serial = os.path.join(tmp, "serial.txt")
     cmd = [QEMU, "-M", machine, "-accel", "tcg", "-m", "256",
            "-display", "none", "-no-reboot", "-nodefaults",

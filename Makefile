@@ -5,6 +5,7 @@
 #   make demo     ... then boot a guest with hypertrace and show the trace
 #   make bench    per-event cost benchmarks (not part of check)
 #   make check-sanitize  every test on a QEMU built with ASan and UBSan
+#   make fuzz     QEMU's generic fuzzer on the device (FUZZ_SECONDS=600)
 #   make clean    remove build products, keep the fetched QEMU source
 #   make distclean  remove build/ entirely
 
@@ -26,7 +27,7 @@ QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
 	trace/trace-events-all
 
 .PHONY: all qemu qemu-sanitize ours overlay check check-sanitize demo \
-	bench clean distclean
+	bench fuzz clean distclean
 all: qemu ours
 
 $(B)/config.mk: configure
@@ -94,6 +95,24 @@ check-sanitize: qemu-sanitize ours
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(PYTHON) tests/run.py --build $(B) --qemu-build $(SANBUILD)
 
+# make fuzz: QEMU's own generic fuzzer (libFuzzer, clang, ASan) on the
+# device, for FUZZ_SECONDS (default 600), from the seed corpus in
+# tests/fuzz/corpus; crashes land in build/fuzz/.
+FUZZBUILD := $(B)/qemu-build-fuzz
+FUZZ_SECONDS ?= 600
+$(FUZZBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
+	command -v clang >/dev/null && [ -d /usr/lib/llvm-14/lib/clang ] || \
+		scripts/install-deps.sh clang libclang-rt-14-dev
+	rm -rf $(FUZZBUILD) && mkdir -p $(FUZZBUILD)
+	cd $(FUZZBUILD) && ../qemu-src/configure --target-list=i386-softmmu \
+		--cc=clang --cxx=clang++ --enable-fuzzing --enable-sanitizers \
+		--enable-trace-backends=log --disable-docs --disable-werror \
+		--with-git-submodules=ignore
+
+fuzz: overlay $(FUZZBUILD)/build.ninja
+	ninja -C $(FUZZBUILD) qemu-fuzz-i386
+	$(PYTHON) tests/fuzz/run.py --build $(B) --seconds $(FUZZ_SECONDS)
+
 $(GBUILD)/build.ninja: meson.build | $(B)/.deps-stamp
 	rm -rf $(GBUILD)
 	meson setup $(GBUILD) .
@@ -111,7 +130,8 @@ bench: all
 	$(PYTHON) tests/bench/run.py --build $(B)
 
 clean:
-	rm -rf $(QBUILD) $(SANBUILD) $(GBUILD) $(QEMU) $(B)/tests $(B)/demo
+	rm -rf $(QBUILD) $(SANBUILD) $(FUZZBUILD) $(GBUILD) $(QEMU) \
+		$(B)/tests $(B)/demo $(B)/fuzz
 
 distclean:
 	rm -rf $(B)

@@ -9,6 +9,9 @@ liblttng-ust-dev lttng-tools babeltrace2 python3-bt2
 seabios ipxe-qemu qemu-system-data
 binutils patch cpio busybox-static linux-image-amd64 linux-headers-amd64"
 
+# Arguments replace the list: optional tools (make fuzz) install on demand.
+[ $# -gt 0 ] && PACKAGES="$*"
+
 missing=""
 for p in $PACKAGES; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then

@@ -397,15 +397,47 @@ static uint64_t ht_hi_lo(uint64_t v, hwaddr off)
     return off & 4 ? v >> 32 : (uint32_t)v;
 }
 
+/*
+ * Split @off in a block of @count slots of @stride bytes from @base into a
+ * slot index and an offset in it.  False (an error counted) when the slot
+ * does not exist.
+ */
+static bool ht_slot(HypertraceState *s, hwaddr off, hwaddr base,
+                    hwaddr stride, uint32_t count, uint32_t code,
+                    uint32_t *idx, hwaddr *reg)
+{
+    *idx = (off - base) / stride;
+    *reg = (off - base) % stride;
+    if (*idx >= count) {
+        ht_guest_error(s, HT_NO_RING, code, off);
+        return false;
+    }
+    return true;
+}
+
+static bool ht_ring_slot(HypertraceState *s, hwaddr off, uint32_t *r,
+                         hwaddr *reg)
+{
+    return ht_slot(s, off, HT_RING_REGS_BASE, HT_RING_REGS_STRIDE,
+                   s->nr_rings, HT_ERR_BAD_RING, r, reg);
+}
+
+static bool ht_client_slot(HypertraceState *s, hwaddr off, uint32_t *c,
+                           hwaddr *reg)
+{
+    return ht_slot(s, off, HT_CLIENT_BASE, HT_CLIENT_STRIDE, s->nr_clients,
+                   HT_ERR_BAD_CLIENT, c, reg);
+}
+
+/* Returns false for an offset that holds no readable register. */
 static bool ht_ring_read32(HypertraceState *s, hwaddr off, uint32_t *val)
 {
-    uint32_t r = (off - HT_RING_REGS_BASE) / HT_RING_REGS_STRIDE;
-    hwaddr reg = (off - HT_RING_REGS_BASE) % HT_RING_REGS_STRIDE;
     HypertraceRing *ring;
+    uint32_t r;
+    hwaddr reg;
 
-    if (r >= s->nr_rings) {
-        ht_guest_error(s, HT_NO_RING, HT_ERR_BAD_RING, off);
-        return true;
+    if (!ht_ring_slot(s, off, &r, &reg)) {
+        return true; /* already counted as HT_ERR_BAD_RING */
     }
     ring = &s->rings[r];
     switch (reg & ~7) {
@@ -433,12 +465,11 @@ static bool ht_ring_read32(HypertraceState *s, hwaddr off, uint32_t *val)
 
 static bool ht_client_read32(HypertraceState *s, hwaddr off, uint32_t *val)
 {
-    uint32_t c = (off - HT_CLIENT_BASE) / HT_CLIENT_STRIDE;
-    hwaddr reg = (off - HT_CLIENT_BASE) % HT_CLIENT_STRIDE;
+    uint32_t c;
+    hwaddr reg;
 
-    if (c >= s->nr_clients) {
-        ht_guest_error(s, HT_NO_RING, HT_ERR_BAD_CLIENT, off);
-        return true;
+    if (!ht_client_slot(s, off, &c, &reg)) {
+        return true; /* already counted as HT_ERR_BAD_CLIENT */
     }
     if (reg >= HT_CLIENT_ARG(HT_NR_ARGS)) {
         return false;
@@ -516,16 +547,12 @@ static bool ht_ctrl_write32(HypertraceState *s, hwaddr off, uint32_t val)
     hwaddr reg;
 
     if (off >= HT_CLIENT_BASE) {
-        idx = (off - HT_CLIENT_BASE) / HT_CLIENT_STRIDE;
-        reg = (off - HT_CLIENT_BASE) % HT_CLIENT_STRIDE;
-        if (idx >= s->nr_clients) {
-            ht_guest_error(s, HT_NO_RING, HT_ERR_BAD_CLIENT, off);
+        if (!ht_client_slot(s, off, &idx, &reg)) {
             return true;
         }
         if (reg < HT_CLIENT_ARG(HT_NR_ARGS)) {
             uint64_t *arg = &s->clients[idx].args[reg / 8];
-            *arg = reg & 4 ? deposit64(*arg, 32, 32, val)
-                           : deposit64(*arg, 0, 32, val);
+            *arg = deposit64(*arg, reg & 4 ? 32 : 0, 32, val);
             return true;
         }
         if (reg == HT_CLIENT_EMIT) {
@@ -535,10 +562,7 @@ static bool ht_ctrl_write32(HypertraceState *s, hwaddr off, uint32_t val)
         return reg == HT_CLIENT_EMIT + 4; /* an 8-byte emit's upper half */
     }
     if (off >= HT_RING_REGS_BASE) {
-        idx = (off - HT_RING_REGS_BASE) / HT_RING_REGS_STRIDE;
-        reg = (off - HT_RING_REGS_BASE) % HT_RING_REGS_STRIDE;
-        if (idx >= s->nr_rings) {
-            ht_guest_error(s, HT_NO_RING, HT_ERR_BAD_RING, off);
+        if (!ht_ring_slot(s, off, &idx, &reg)) {
             return true;
         }
         if (reg == HT_RING_CONTROL) {

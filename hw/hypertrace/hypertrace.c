@@ -27,6 +27,7 @@
 #include "sysemu/hostmem.h"
 #include "hw/hypertrace/hypertrace.h"
 #include "hw/hypertrace/hypercall.h"
+#include "hw/hypertrace/probe.h"
 #include "qapi/qapi-types-hypertrace.h"
 #include "hypertrace/abi.h"
 #include "trace.h"
@@ -100,6 +101,9 @@ struct HypertraceState {
     bool hypercalls;
     bool user_hypercalls;
     HostMemoryBackend *hostmem;
+    char *symbols;
+    char *probes;
+    bool milestones;
 };
 
 static QTAILQ_HEAD(, HypertraceState) hypertrace_devices =
@@ -757,6 +761,43 @@ static void ht_drain_at_exit(void)
     }
 }
 
+/*
+ * Probes and milestones belong to the whole VM: the first device that
+ * wants them gets them.  Naming probes on a second device is an error.
+ */
+static HypertraceState *probe_owner;
+
+static bool ht_start_probes(HypertraceState *s, Error **errp)
+{
+    if (probe_owner) {
+        if (s->probes || s->symbols) {
+            error_setg(errp, "hypertrace: another hypertrace device already "
+                       "has the probes");
+            error_append_hint(errp, "Give symbols= and probes= to one "
+                              "device only.\n");
+            return false;
+        }
+        return true;
+    }
+    if (!s->milestones && !s->probes) {
+        return true;
+    }
+    if (!hypertrace_probes_start(s->symbols, s->probes, s->milestones,
+                                 errp)) {
+        return false;
+    }
+    probe_owner = s;
+    return true;
+}
+
+static void ht_stop_probes(HypertraceState *s)
+{
+    if (probe_owner == s) {
+        hypertrace_probes_stop();
+        probe_owner = NULL;
+    }
+}
+
 static void ht_start_hypercalls(HypertraceState *s)
 {
 #ifdef CONFIG_LINUX
@@ -788,6 +829,11 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
     }
     if (s->hypercalls &&
         !hypertrace_hypercall_claim(s->user_hypercalls, errp)) {
+        ht_release_data(s);
+        return;
+    }
+    if (!ht_start_probes(s, errp)) {
+        ht_release_hypercalls(s);
         ht_release_data(s);
         return;
     }
@@ -830,6 +876,7 @@ static void ht_exit(PCIDevice *pdev)
 
     ht_drain_all(s, true);
     ht_release_hypercalls(s);
+    ht_stop_probes(s);
     QTAILQ_REMOVE(&hypertrace_devices, s, next);
     qemu_del_vm_change_state_handler(s->vmstate_entry);
     timer_free(s->drain_timer);
@@ -846,6 +893,9 @@ static void ht_reset(DeviceState *dev)
 
     if (!s->rings) {
         return;
+    }
+    if (probe_owner == s) {
+        hypertrace_probes_reset();
     }
     ht_drain_all(s, true); /* what was published before the reset is kept */
     for (r = 0; r < s->nr_rings; r++) {
@@ -893,6 +943,9 @@ static Property ht_properties[] = {
                      HostMemoryBackend *),
     DEFINE_PROP_BOOL("user-hypercalls", HypertraceState, user_hypercalls,
                      true),
+    DEFINE_PROP_STRING("symbols", HypertraceState, symbols),
+    DEFINE_PROP_STRING("probes", HypertraceState, probes),
+    DEFINE_PROP_BOOL("milestones", HypertraceState, milestones, true),
     DEFINE_PROP_END_OF_LIST(),
 };
 

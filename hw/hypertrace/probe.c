@@ -1,0 +1,609 @@
+/*
+ * hypertrace host-side probes on guest code
+ *
+ * Entry probes come from a symbol file (names, globs) or raw addresses.
+ * A probed call's return is caught at its return site: the entry reads
+ * the return address at the stack pointer, and the first execution of
+ * that site with the stack pointer one slot higher is the return.  New
+ * return sites need their code retranslated (TCG: one tb_flush per site,
+ * as QEMU does for breakpoints) or a hardware breakpoint (KVM).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/error-report.h"
+#include "qemu/lockable.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "exec/exec-all.h"
+#include "exec/gdbstub.h"
+#include "hw/core/cpu.h"
+#include "hw/nvram/fw_cfg.h"
+#include "sysemu/kvm.h"
+#include "hw/hypertrace/probe.h"
+#include "symbols.h"
+#include "trace.h"
+
+/* Linux x86-64: the kernel's link-time mapping and KASLR's reach. */
+#define KERNEL_MAP_START    0xffffffff80000000ULL
+#define KASLR_ALIGN         (2 * MiB)
+#define KASLR_RANGE         (1 * GiB)
+#define LINUX_BANNER        "Linux version "
+#define LINUX_SETUP_ENTRY   0x200   /* where the boot ROM enters setup */
+#define RESET_VECTOR        0xfffffff0ULL
+#define MAX_PENDING_RETURNS 65536
+#define KVM_HW_BREAKPOINTS  4
+
+typedef enum {
+    KERNEL_NONE,            /* no probe on kernel symbols */
+    KERNEL_UNCHECKED,       /* not yet seen running: probes are off */
+    KERNEL_OK,
+    KERNEL_REFUSED,         /* the symbols do not match the kernel */
+} KernelCheck;
+
+typedef struct EntryProbe {
+    uint64_t addr;          /* where it fires: link_addr + KASLR offset */
+    uint64_t link_addr;
+    char *name;
+    bool kernel;
+} EntryProbe;
+
+typedef struct Milestone {
+    uint64_t addr;
+    const char *name;
+    bool fired;             /* since the last reset */
+} Milestone;
+
+typedef struct PendingKey {
+    uint64_t site;          /* the return address */
+    uint64_t sp;            /* the stack pointer right after the return */
+} PendingKey;
+
+bool hypertrace_probes_enabled;
+
+static struct {
+    QemuMutex lock;
+    char *symbols_path;
+    GPtrArray *probes;      /* EntryProbe *, owned */
+    GHashTable *entries;    /* &addr -> EntryProbe *, probes now armed */
+    GHashTable *returns;    /* return sites seen, uint64_t * */
+    GHashTable *pending;    /* PendingKey * -> EntryProbe * */
+    Milestone milestones[3];
+    unsigned nr_milestones;
+    KernelCheck kernel;
+    uint64_t banner;        /* linux_banner's link address */
+    int64_t kaslr;
+    uint64_t untracked;     /* returns that could not be followed */
+} ht_probes;
+
+static guint pending_hash(gconstpointer p)
+{
+    const PendingKey *k = p;
+
+    return g_int64_hash(&k->site) ^ g_int64_hash(&k->sp);
+}
+
+static gboolean pending_equal(gconstpointer a, gconstpointer b)
+{
+    const PendingKey *x = a, *y = b;
+
+    return x->site == y->site && x->sp == y->sp;
+}
+
+static void entry_probe_free(gpointer p)
+{
+    EntryProbe *probe = p;
+
+    g_free(probe->name);
+    g_free(probe);
+}
+
+/* TCG: retranslate so that @addr calls the helper; KVM: a breakpoint. */
+static bool ht_arm(CPUState *cpu, uint64_t addr)
+{
+    CPUState *cs;
+
+    if (!kvm_enabled()) {
+        if (cpu) {
+            tb_flush(cpu);
+        }
+        return true;
+    }
+    if (kvm_arch_insert_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) < 0) {
+        return false;
+    }
+    CPU_FOREACH(cs) {
+        kvm_update_guest_debug(cs, 0);
+    }
+    return true;
+}
+
+static void ht_disarm(uint64_t addr)
+{
+    CPUState *cs;
+
+    if (kvm_enabled() &&
+        kvm_arch_remove_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) == 0) {
+        CPU_FOREACH(cs) {
+            kvm_update_guest_debug(cs, 0);
+        }
+    }
+}
+
+static void ht_add_probe(const char *name, uint64_t addr)
+{
+    EntryProbe *probe = g_new0(EntryProbe, 1);
+
+    probe->name = g_strdup(name);
+    probe->addr = probe->link_addr = addr;
+    probe->kernel = addr >= KERNEL_MAP_START;
+    g_ptr_array_add(ht_probes.probes, probe);
+}
+
+static bool ht_add_named(const HtSymbols *syms, const char *name,
+                         Error **errp)
+{
+    g_autoptr(GPtrArray) matches = NULL;
+    const HtSymbol *sym;
+    guint i;
+
+    if (!syms) {
+        error_setg(errp, "hypertrace: probes=%s names a symbol, but no "
+                   "symbols= file is given", name);
+        error_append_hint(errp, "Add symbols=FILE (a System.map or an ELF "
+                          "file), or probe a 0x address.\n");
+        return false;
+    }
+    if (!strpbrk(name, "*?")) {
+        sym = ht_symbols_find(syms, name);
+        if (!sym) {
+            error_setg(errp, "hypertrace: probes=%s: no such symbol in "
+                       "symbols=%s", name, ht_probes.symbols_path);
+            return false;
+        }
+        ht_add_probe(sym->name, sym->addr);
+        return true;
+    }
+    matches = ht_symbols_match(syms, name);
+    if (!matches->len) {
+        error_setg(errp, "hypertrace: probes=%s matches no function in "
+                   "symbols=%s", name, ht_probes.symbols_path);
+        return false;
+    }
+    for (i = 0; i < matches->len; i++) {
+        sym = g_ptr_array_index(matches, i);
+        ht_add_probe(sym->name, sym->addr);
+    }
+    return true;
+}
+
+static bool ht_add_token(const HtSymbols *syms, const char *token,
+                         Error **errp)
+{
+    guint64 addr;
+
+    if (g_str_has_prefix(token, "0x")) {
+        if (!g_ascii_string_to_unsigned(token + 2, 16, 0, UINT64_MAX, &addr,
+                                        NULL)) {
+            error_setg(errp, "hypertrace: probes=%s is not a hexadecimal "
+                       "address", token);
+            return false;
+        }
+        ht_add_probe(token, addr);
+        return true;
+    }
+    return ht_add_named(syms, token, errp);
+}
+
+static bool ht_parse_probes(const HtSymbols *syms, const char *list,
+                            Error **errp)
+{
+    g_auto(GStrv) tokens = g_strsplit_set(list ? list : "", ":,", -1);
+    guint i;
+
+    for (i = 0; tokens[i]; i++) {
+        char *token = g_strstrip(tokens[i]);
+
+        if (*token && !ht_add_token(syms, token, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Kernel probes need linux_banner to check where the kernel runs. */
+static bool ht_find_banner(const HtSymbols *syms, Error **errp)
+{
+    const HtSymbol *banner = syms ? ht_symbols_find(syms, "linux_banner")
+                                  : NULL;
+    guint i;
+
+    for (i = 0; i < ht_probes.probes->len; i++) {
+        EntryProbe *probe = g_ptr_array_index(ht_probes.probes, i);
+
+        if (probe->kernel && !banner) {
+            error_setg(errp, "hypertrace: probes=%s is a kernel address, and "
+                       "symbols= has no linux_banner to tell where KASLR "
+                       "put the kernel", probe->name);
+            error_append_hint(errp, "Give a System.map or a full "
+                              "/proc/kallsyms listing, with data "
+                              "symbols.\n");
+            return false;
+        }
+        if (probe->kernel) {
+            ht_probes.kernel = KERNEL_UNCHECKED;
+            ht_probes.banner = banner->addr;
+        }
+    }
+    return true;
+}
+
+static void ht_arm_entries(CPUState *cpu, bool kernel)
+{
+    guint i;
+
+    for (i = 0; i < ht_probes.probes->len; i++) {
+        EntryProbe *probe = g_ptr_array_index(ht_probes.probes, i);
+
+        if (probe->kernel != kernel) {
+            continue;
+        }
+        probe->addr = probe->link_addr + (kernel ? ht_probes.kaslr : 0);
+        g_hash_table_insert(ht_probes.entries, &probe->addr, probe);
+        if (kvm_enabled() && !ht_arm(cpu, probe->addr)) {
+            warn_report("hypertrace: KVM gives %d hardware breakpoints; "
+                        "probe %s is not set", KVM_HW_BREAKPOINTS,
+                        probe->name);
+        }
+    }
+}
+
+static void ht_disarm_kernel_entries(void)
+{
+    guint i;
+
+    for (i = 0; i < ht_probes.probes->len; i++) {
+        EntryProbe *probe = g_ptr_array_index(ht_probes.probes, i);
+
+        if (probe->kernel &&
+            g_hash_table_remove(ht_probes.entries, &probe->addr)) {
+            ht_disarm(probe->addr);
+        }
+    }
+}
+
+static bool ht_banner_at(CPUState *cpu, int64_t offset)
+{
+    char buf[sizeof(LINUX_BANNER) - 1];
+
+    return !cpu_memory_rw_debug(cpu, ht_probes.banner + offset, buf,
+                                sizeof(buf), false) &&
+           !memcmp(buf, LINUX_BANNER, sizeof(buf));
+}
+
+/* Where does the kernel run?  Offset 0 first, then KASLR's 2 MiB steps. */
+static bool ht_find_kaslr(CPUState *cpu, int64_t *offset)
+{
+    int64_t step;
+
+    for (step = 0; step < KASLR_RANGE; step += KASLR_ALIGN) {
+        if (ht_banner_at(cpu, step)) {
+            *offset = step;
+            return true;
+        }
+        if (step && ht_banner_at(cpu, -step)) {
+            *offset = -step;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* The kernel runs: arm its probes where it really is, or refuse them. */
+static void ht_check_kernel(CPUState *cpu)
+{
+    int64_t offset;
+
+    ht_disarm_kernel_entries();
+    if (!ht_find_kaslr(cpu, &offset)) {
+        ht_probes.kernel = KERNEL_REFUSED;
+        error_report("hypertrace: symbols=%s do not match the running "
+                     "kernel: linux_banner is not at 0x%" PRIx64 " nor at "
+                     "any KASLR offset, so no kernel function is probed",
+                     ht_probes.symbols_path, ht_probes.banner);
+        error_printf("Give the System.map of this kernel, or boot it with "
+                     "nokaslr.\n");
+        return;
+    }
+    if (offset != ht_probes.kaslr) {
+        info_report("hypertrace: the kernel runs at %+" PRId64 " MiB from "
+                    "symbols=%s (KASLR); probes follow it", offset / MiB,
+                    ht_probes.symbols_path);
+        ht_probes.kaslr = offset;
+        if (!kvm_enabled()) {
+            tb_flush(cpu);      /* code of an earlier boot, other offset */
+        }
+    }
+    ht_probes.kernel = KERNEL_OK;
+    ht_arm_entries(cpu, true);
+}
+
+/*
+ * TCG checks the kernel at its first translated instruction; KVM cannot,
+ * so it arms the kernel probes where the last boot had them and checks
+ * at the first hit.
+ */
+static void ht_probes_rearm_kernel(void)
+{
+    if (ht_probes.kernel == KERNEL_NONE) {
+        return;
+    }
+    ht_disarm_kernel_entries();
+    ht_probes.kernel = KERNEL_UNCHECKED;
+    if (kvm_enabled()) {
+        ht_arm_entries(NULL, true);
+    }
+}
+
+static Milestone *ht_milestone_at(uint64_t pc)
+{
+    unsigned i;
+
+    for (i = 0; i < ht_probes.nr_milestones; i++) {
+        if (ht_probes.milestones[i].addr == pc) {
+            return &ht_probes.milestones[i];
+        }
+    }
+    return NULL;
+}
+
+static bool ht_probed(uint64_t pc)
+{
+    return g_hash_table_contains(ht_probes.entries, &pc) ||
+           g_hash_table_contains(ht_probes.returns, &pc) ||
+           ht_milestone_at(pc);
+}
+
+bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc)
+{
+    bool probed;
+
+    QEMU_LOCK_GUARD(&ht_probes.lock);
+    probed = ht_probed(pc);     /* KVM: armed, even if the check moves it */
+    if (ht_probes.kernel == KERNEL_UNCHECKED && pc >= KERNEL_MAP_START) {
+        ht_check_kernel(cpu);
+        probed = probed || ht_probed(pc);
+    }
+    return probed;
+}
+
+static gboolean pending_at_site(gpointer key, gpointer value, gpointer site)
+{
+    return ((PendingKey *)key)->site == *(uint64_t *)site;
+}
+
+static void ht_hit_return(const HypertraceProbeHit *hit)
+{
+    PendingKey key = { hit->pc, hit->sp };
+    EntryProbe *probe = g_hash_table_lookup(ht_probes.pending, &key);
+
+    if (!probe) {
+        return;
+    }
+    trace_hypertrace_probe(hit->cpu->cpu_index, 1, probe->addr, hit->retval,
+                           hit->pc, 0, 0, 0, 0, probe->name);
+    g_hash_table_remove(ht_probes.pending, &key);
+    if (kvm_enabled() && !g_hash_table_find(ht_probes.pending,
+                                            pending_at_site, &key.site)) {
+        ht_disarm(key.site);    /* breakpoints are few: give it back */
+        g_hash_table_remove(ht_probes.returns, &key.site);
+    }
+}
+
+static void ht_hit_milestones(const HypertraceProbeHit *hit)
+{
+    unsigned i;
+
+    for (i = 0; i < ht_probes.nr_milestones; i++) {
+        Milestone *m = &ht_probes.milestones[i];
+
+        if (m->addr == hit->pc && !m->fired) {
+            m->fired = true;
+            trace_hypertrace_milestone(hit->cpu->cpu_index, hit->pc, m->name);
+        }
+    }
+}
+
+static void ht_untracked(const char *why, const EntryProbe *probe)
+{
+    if (!ht_probes.untracked++) {
+        warn_report("hypertrace: the return of %s is not traced: %s; "
+                    "later cases are only counted", probe->name, why);
+    }
+}
+
+/* Follow the return of this call: the site is the word at the stack. */
+static void ht_follow_return(const HypertraceProbeHit *hit, EntryProbe *probe)
+{
+    uint8_t word[8];
+    PendingKey *key;
+
+    if (cpu_memory_rw_debug(hit->cpu, hit->sp, word, hit->slot, false)) {
+        ht_untracked("its stack is not readable", probe);
+        return;
+    }
+    if (g_hash_table_size(ht_probes.pending) >= MAX_PENDING_RETURNS) {
+        ht_untracked("too many calls have not returned", probe);
+        return;
+    }
+    key = g_new(PendingKey, 1);
+    key->site = hit->slot == 8 ? ldq_le_p(word) : ldl_le_p(word);
+    key->sp = hit->sp + hit->slot;
+    /* a stale frame with the same key is dead: this call took its slot */
+    g_hash_table_replace(ht_probes.pending, key, probe);
+    if (!g_hash_table_contains(ht_probes.returns, &key->site)) {
+        if (!ht_arm(hit->cpu, key->site)) {
+            g_hash_table_remove(ht_probes.pending, key);
+            ht_untracked("no hardware breakpoint is left", probe);
+            return;
+        }
+        g_hash_table_add(ht_probes.returns, g_memdup2(&key->site,
+                                                      sizeof(key->site)));
+    }
+}
+
+static void ht_hit_entry(const HypertraceProbeHit *hit)
+{
+    EntryProbe *probe = g_hash_table_lookup(ht_probes.entries, &hit->pc);
+
+    if (!probe) {
+        return;
+    }
+    trace_hypertrace_probe(hit->cpu->cpu_index, 0, probe->addr,
+                           hit->args[0], hit->args[1], hit->args[2],
+                           hit->args[3], hit->args[4], hit->args[5],
+                           probe->name);
+    ht_follow_return(hit, probe);
+}
+
+void hypertrace_probe_hit(const HypertraceProbeHit *hit)
+{
+    QEMU_LOCK_GUARD(&ht_probes.lock);
+
+    if (ht_probes.kernel == KERNEL_UNCHECKED && hit->pc >= KERNEL_MAP_START) {
+        ht_check_kernel(hit->cpu);      /* KVM: no translation to check at */
+    }
+    ht_hit_return(hit);
+    ht_hit_milestones(hit);
+    ht_hit_entry(hit);
+}
+
+static uint32_t ht_fw_cfg_u32(FWCfgState *fw_cfg, uint16_t key)
+{
+    size_t len;
+    const void *data = fw_cfg_get_bytes(fw_cfg, key, &len);
+
+    return data && len == 4 ? ldl_le_p(data) : 0;
+}
+
+static void ht_add_milestone(uint64_t addr, const char *name)
+{
+    Milestone *m = &ht_probes.milestones[ht_probes.nr_milestones++];
+
+    m->addr = addr;
+    m->name = name;
+}
+
+/*
+ * The reset vector, and the entry points that QEMU's loader gave the
+ * firmware for -kernel: the Linux boot ROM jumps to the setup code,
+ * which later enters the protected-mode kernel; multiboot and PVH
+ * images are entered directly.
+ */
+static void ht_add_milestones(void)
+{
+    FWCfgState *fw_cfg = fw_cfg_find();
+    uint32_t entry, setup;
+
+    ht_add_milestone(RESET_VECTOR, "reset");
+    if (!fw_cfg) {
+        return;
+    }
+    entry = ht_fw_cfg_u32(fw_cfg, FW_CFG_KERNEL_ENTRY);
+    setup = ht_fw_cfg_u32(fw_cfg, FW_CFG_SETUP_ADDR);
+    if (entry) {
+        ht_add_milestone(entry, "firmware_exit");
+        ht_add_milestone(entry, "kernel_entry");
+    } else if (setup && ht_fw_cfg_u32(fw_cfg, FW_CFG_SETUP_SIZE)) {
+        ht_add_milestone(setup + LINUX_SETUP_ENTRY, "firmware_exit");
+        ht_add_milestone(ht_fw_cfg_u32(fw_cfg, FW_CFG_KERNEL_ADDR),
+                         "kernel_entry");
+    }
+}
+
+static void ht_arm_milestones(void)
+{
+    unsigned i;
+
+    for (i = 0; kvm_enabled() && i < ht_probes.nr_milestones; i++) {
+        if (!ht_arm(NULL, ht_probes.milestones[i].addr)) {
+            warn_report("hypertrace: KVM gives %d hardware breakpoints; "
+                        "milestone %s is not set", KVM_HW_BREAKPOINTS,
+                        ht_probes.milestones[i].name);
+        }
+    }
+}
+
+static void ht_probes_init(void)
+{
+    qemu_mutex_init(&ht_probes.lock);
+    ht_probes.probes = g_ptr_array_new_with_free_func(entry_probe_free);
+    ht_probes.entries = g_hash_table_new(g_int64_hash, g_int64_equal);
+    ht_probes.returns = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                              g_free, NULL);
+    ht_probes.pending = g_hash_table_new_full(pending_hash, pending_equal,
+                                              g_free, NULL);
+}
+
+bool hypertrace_probes_start(const char *symbols, const char *probes,
+                             bool milestones, Error **errp)
+{
+    g_autoptr(HtSymbols) syms = NULL;
+
+    if (symbols) {
+        syms = ht_symbols_load(symbols, errp);
+        if (!syms) {
+            return false;
+        }
+    }
+    ht_probes_init();
+    ht_probes.symbols_path = g_strdup(symbols ? symbols : "");
+    if (!ht_parse_probes(syms, probes, errp) || !ht_find_banner(syms, errp)) {
+        hypertrace_probes_stop();
+        return false;
+    }
+    if (milestones) {
+        ht_add_milestones();
+        ht_arm_milestones();
+    }
+    ht_arm_entries(NULL, false);
+    ht_probes_rearm_kernel();
+    qatomic_set(&hypertrace_probes_enabled,
+                ht_probes.probes->len || ht_probes.nr_milestones);
+    return true;
+}
+
+void hypertrace_probes_stop(void)
+{
+    if (!ht_probes.probes) {
+        return;
+    }
+    qatomic_set(&hypertrace_probes_enabled, false);
+    if (kvm_enabled()) {
+        kvm_arch_remove_all_hw_breakpoints();
+    }
+    g_hash_table_destroy(ht_probes.pending);
+    g_hash_table_destroy(ht_probes.returns);
+    g_hash_table_destroy(ht_probes.entries);
+    g_ptr_array_free(ht_probes.probes, true);
+    g_free(ht_probes.symbols_path);
+    qemu_mutex_destroy(&ht_probes.lock);
+    memset(&ht_probes, 0, sizeof(ht_probes));
+}
+
+void hypertrace_probes_reset(void)
+{
+    unsigned i;
+
+    if (!ht_probes.probes) {
+        return;
+    }
+    QEMU_LOCK_GUARD(&ht_probes.lock);
+    for (i = 0; i < ht_probes.nr_milestones; i++) {
+        ht_probes.milestones[i].fired = false;
+    }
+    g_hash_table_remove_all(ht_probes.pending);
+    ht_probes_rearm_kernel();       /* the next boot may move the kernel */
+}

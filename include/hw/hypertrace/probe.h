@@ -1,0 +1,52 @@
+/*
+ * hypertrace host-side probes on guest code: the accelerator interface
+ *
+ * A probe fires when a vCPU is about to execute a probed address: a
+ * function entry, a return site of a probed call, or a built-in milestone.
+ * TCG checks at translation time and calls a helper on probed
+ * instructions only; KVM uses hardware breakpoints.  Neither changes
+ * guest memory or what the guest sees.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_HYPERTRACE_PROBE_H
+#define HW_HYPERTRACE_PROBE_H
+
+#include "qemu/atomic.h"
+
+#define HYPERTRACE_PROBE_ARGS 6
+
+/* What a vCPU shows at a probed address. */
+typedef struct HypertraceProbeHit {
+    CPUState *cpu;
+    uint64_t pc;
+    uint64_t sp;
+    unsigned slot;              /* stack slot: 8 bytes in 64-bit code, 4 */
+    uint64_t args[HYPERTRACE_PROBE_ARGS];
+    uint64_t retval;
+} HypertraceProbeHit;
+
+extern bool hypertrace_probes_enabled;
+
+bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc);
+
+/* Translation time: must @pc call the probe helper?  Free when no probe. */
+static inline bool hypertrace_probe_at(CPUState *cpu, uint64_t pc)
+{
+    return unlikely(qatomic_read(&hypertrace_probes_enabled)) &&
+           hypertrace_probe_lookup(cpu, pc);
+}
+
+/* Execution time, before the instruction at hit->pc runs. */
+void hypertrace_probe_hit(const HypertraceProbeHit *hit);
+
+/*
+ * Device side.  @probes lists names, globs and 0x addresses, separated
+ * by ':' or ','; @symbols may be NULL when every probe is an address.
+ */
+bool hypertrace_probes_start(const char *symbols, const char *probes,
+                             bool milestones, Error **errp);
+void hypertrace_probes_stop(void);
+void hypertrace_probes_reset(void);     /* a system reset: milestones rearm */
+
+#endif

@@ -1,6 +1,12 @@
 #!/usr/bin/python3
-"""make demo: boot the bundled guest with -device hypertrace, record with
-the simple backend, and show what was recorded."""
+"""make demo: where does a Linux boot's time go?
+
+Boots Debian's bookworm kernel (unmodified, KASLR on) with a busybox
+initramfs under TCG.  hypertrace probes do_one_initcall and a few
+milestones from the host, and /init's program reports its functions over
+hypercalls.  The trace goes to the simple backend; scripts/htboot.py,
+the analyzer users run on their own traces, turns it into the report.
+"""
 
 import argparse
 import os
@@ -11,70 +17,104 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "scripts"))
-import httrace  # noqa: E402
+import htboot  # noqa: E402
+import htkernel  # noqa: E402
 
-NAMES = {1: "phase", 2: "step", 3: "done"}
+PROBES = ["do_one_initcall", "start_kernel", "do_populate_rootfs",
+          "run_init_process"]
+
+
+def step(n, text):
+    print("[%d/4] %s" % (n, text), flush=True)
+
+
+def last_line(path):
+    try:
+        with open(path, errors="replace") as f:
+            lines = [l.strip() for l in f.read().replace("\r", "").split("\n")
+                     if l.strip()]
+        return lines[-1][:70] if lines else ""
+    except OSError:
+        return ""
+
+
+def boot(build, kernel, sysmap, out):
+    """Run QEMU, showing the guest's console as it goes."""
+    serial = os.path.join(out, "console.txt")
+    cmd = [os.path.join(build, "qemu-system-x86_64"), "-M", "pc",
+           "-accel", "tcg", "-m", "512", "-display", "none", "-nodefaults",
+           "-no-reboot", "-serial", "file:" + serial, "-kernel", kernel,
+           "-initrd", os.path.join(build, "ours", "initramfs-demo.cpio.gz"),
+           "-append", "console=ttyS0 panic=-1 rdinit=/init quiet",
+           "-device", "hypertrace,symbols=%s,probes=%s"
+           % (sysmap, ":".join(PROBES)),
+           "-trace", "enable=hypertrace_*,file=" +
+           os.path.join(out, "trace.simple"),
+           "-D", os.path.join(out, "trace.log")]
+    with open(os.path.join(out, "command.txt"), "w") as f:
+        f.write(" ".join(cmd) + "\n")
+    t0 = time.monotonic()
+    with open(os.path.join(out, "qemu-stderr.txt"), "w") as err:
+        proc = subprocess.Popen(cmd, stderr=err)
+        while proc.poll() is None:
+            time.sleep(2)
+            if proc.poll() is None:
+                print("      %3d s  %s" % (time.monotonic() - t0,
+                                          last_line(serial)), flush=True)
+            if time.monotonic() - t0 > 600:
+                proc.kill()
+                sys.exit("demo: the guest did not power off in 10 minutes; "
+                         "see %s" % serial)
+    with open(os.path.join(out, "qemu-stderr.txt")) as f:
+        for line in f:
+            print("      qemu: " + line.rstrip())
+    if proc.returncode != 0:
+        sys.exit("demo: QEMU exited with status %d; see %s"
+                 % (proc.returncode, out))
+    print("      the guest powered off after %.1f s" %
+          (time.monotonic() - t0))
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--build", default="build")
-    ap.add_argument("--out", default=None,
-                    help="output folder (default BUILD/demo)")
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build", default=os.path.join(TOP, "build"))
+    ap.add_argument("--out", help="output folder (default BUILD/demo)")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     out = os.path.abspath(args.out or os.path.join(build, "demo"))
+    kernel = htkernel.kernel_image()
+    if not kernel:
+        sys.exit("demo: no Debian kernel in /boot: apt-get install "
+                 "linux-image-amd64")
+    step(1, "symbols of %s" % kernel)
+    sysmap = htkernel.kernel_symbols(build, kernel,
+                                     log=lambda m: print("      " + m))
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    trace = os.path.join(out, "trace.simple")
-    cmd = [os.path.join(build, "qemu-system-x86_64"), "-M", "pc",
-           "-accel", "tcg", "-m", "128", "-display", "none", "-nodefaults",
-           "-serial", "file:" + os.path.join(out, "serial.txt"),
-           "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-           "-kernel", os.path.join(build, "ours/demo.elf"),
-           "-device", "hypertrace",
-           "-trace", "enable=hypertrace_*,file=" + trace]
-    print("running:", " ".join(cmd))
-    t0 = time.monotonic()
-    with open(os.path.join(out, "qemu.log"), "w") as log:
-        status = subprocess.call(cmd, stderr=log)
-    print("QEMU exited with status %d after %.2f s (1 = guest success)"
-          % (status, time.monotonic() - t0))
-    events = list(httrace.read_simpletrace(trace, build))
-    if not events:
-        sys.exit("demo: the trace is empty")
-    rows = []
-    for name, ts, _pid, a in events:
-        if name == "hypertrace_sync":
-            rows.append((ts, "sync", a["id"], a["a0"], a["a1"]))
-        elif name == "hypertrace_hypercall":
-            rows.append((ts, "hcall", "start", a["a0"], a["a1"]))
-        elif name == "hypertrace_event":
-            rows.append((a["ns"], "ring%d" % a["ring"], a["id"], a["a0"],
-                         a["a1"]))
-        else:
-            rows.append((ts, name, 0, 0, 0))
-    rows.sort()
-    base = rows[0][0]
-    print("\ntime 0 is the guest's first instructions (a hypercall from _start)")
-    print("%12s  %-8s %-6s %s" % ("time (us)", "channel", "event", "args"))
-    for ts, chan, ev, a0, a1 in rows:
-        print("%12.1f  %-8s %-6s a0=%d a1=%d" %
-              ((ts - base) / 1000.0, chan, NAMES.get(ev, ev), a0, a1))
-    phases = [r for r in rows if r[1] == "sync"]
-    print("\nfirst instruction to the first phase: %.1f us" %
-          ((phases[0][0] - base) / 1000.0))
-    print("phase durations (between synchronous markers):")
-    for cur, nxt in zip(phases, phases[1:]):
-        print("  phase %d: %.1f us" % (cur[3], (nxt[0] - cur[0]) / 1000.0))
-    counts = {}
-    for name, *_ in events:
-        counts[name] = counts.get(name, 0) + 1
-    print("\nevents: " + ", ".join("%s=%d" % kv for kv in sorted(counts.items())))
-    print("raw trace: %s\nserial console: %s\nQEMU's log: %s" %
-          (trace, os.path.join(out, "serial.txt"),
-           os.path.join(out, "qemu.log")))
-    sys.exit(0 if status == 1 else 1)
+    step(2, "booting it under TCG with probes on %s" % ", ".join(PROBES))
+    boot(build, kernel, sysmap, out)
+    step(3, "analyzing the trace with scripts/htboot.py")
+    try:
+        report = htboot.analyze(
+            htboot.load_trace(os.path.join(out, "trace.simple"), build),
+            htboot.load_symbols(sysmap),
+            htboot.load_user_symbols([os.path.join(build, "ours",
+                                                   "userboot")]))
+    except htboot.Error as e:
+        sys.exit("demo: %s" % e)
+    text = htboot.render_text(report)
+    htboot.write_outputs(out, report, text)
+    step(4, "the boot report\n")
+    sys.stdout.write(text)
+    print("\nin %s:" % out)
+    for name, what in (("report.txt", "the report above"),
+                       ("report.json", "the same, for programs"),
+                       ("boot.svg", "the boot's timeline picture"),
+                       ("trace.simple", "the raw trace (simpletrace)"),
+                       ("console.txt", "the guest's console")):
+        print("  %-13s %s" % (name, what))
+    print("analyze it again: scripts/htboot.py %s --symbols %s"
+          % (os.path.join(out, "trace.simple"), sysmap))
 
 
 if __name__ == "__main__":

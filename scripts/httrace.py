@@ -2,15 +2,45 @@
 
 A simpletrace file is read through QEMU's own scripts/simpletrace.py and
 the trace-events-all file of the same build, so field names and order
-always match the binary that wrote the trace.
+always match the binary that wrote the trace.  An LTTng (CTF) trace
+directory is read through babeltrace2's Python bindings (python3-bt2).
+
+Every reader yields (name, timestamp_ns, pid, {arg: value}) with string
+arguments as str, and time stamps as the event's own time on the trace's
+clock.
 """
 
 import os
 import sys
 
+RING_EVENT = "hypertrace_event"
+
 
 def _qemu_scripts(build):
     return os.path.join(build, "qemu-src", "scripts")
+
+
+def trace_events_file(build="build"):
+    """The trace-events-all file of a build: the event formats it writes."""
+    return os.path.join(build, "qemu-build", "trace", "trace-events-all")
+
+
+class _Lookup(dict):
+    """A dict whose missing keys raise ValueError (simpletrace would
+    sys.exit on an undeclared event, and KeyError says nothing)."""
+
+    def __init__(self, items, what):
+        super().__init__(items)
+        self.what = what
+
+    def __missing__(self, key):
+        raise ValueError("%s %r" % (self.what, key))
+
+
+def _text(value):
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value
 
 
 def read_simpletrace(trace_file, build="build", events_file=None):
@@ -21,18 +51,95 @@ def read_simpletrace(trace_file, build="build", events_file=None):
         from tracetool import read_events
     finally:
         sys.path.pop(0)
-    events_file = events_file or os.path.join(
-        build, "qemu-build", "trace", "trace-events-all")
+    events_file = events_file or trace_events_file(build)
     with open(events_file) as f:
         events = read_events(f, events_file)
-    edict = {e.name: e for e in events}
+    edict = _Lookup({e.name: e for e in events},
+                    "the trace has an event not declared in %s:" % events_file)
     dropped = simpletrace.Event.build(
         "Dropped_Event(uint64_t num_events_dropped)", 0, "httrace")
     edict["dropped"] = dropped
-    idtoname = {simpletrace.dropped_event_id: "dropped"}
+    idtoname = _Lookup({simpletrace.dropped_event_id: "dropped"},
+                       "record of an unmapped event id")
     with open(trace_file, "rb") as log:
         simpletrace.read_trace_header(log)
         for rec in simpletrace.read_trace_records(edict, idtoname, log):
             name, ts, pid = rec[0], rec[1], rec[2]
             argnames = [a[1] for a in edict[name].args]
-            yield name, ts, pid, dict(zip(argnames, rec[3:]))
+            yield name, ts, pid, dict(zip(argnames, map(_text, rec[3:])))
+
+
+def _ctf_value(field):
+    import numbers
+    return int(field) if isinstance(field, numbers.Integral) else str(field)
+
+
+def _clock_offset_ns(snapshot):
+    """How far the clock's origin lies before its raw cycle count."""
+    freq = snapshot.clock_class.frequency
+    return snapshot.ns_from_origin - snapshot.value * 1000000000 // freq
+
+
+def _ctf_event(msg):
+    event = msg.event
+    name = event.name
+    if name.startswith("qemu:"):
+        name = name[len("qemu:"):]
+    args = {k: _ctf_value(v) for k, v in event.payload_field.items()}
+    snapshot = msg.default_clock_snapshot
+    ts = snapshot.ns_from_origin
+    if name == RING_EVENT:
+        # LTTng stamps a ring record when QEMU drains it; its own time is
+        # its ns field, on QEMU's monotonic clock, which is LTTng's raw one.
+        ts = args["ns"] + _clock_offset_ns(snapshot)
+    context = event.common_context_field
+    has_pid = context is not None and "vpid" in context
+    pid = int(context["vpid"]) if has_pid else 0
+    return name, ts, pid, args
+
+
+def _ctf_discarded(msg, last_ts):
+    """Events LTTng lost, as simpletrace's own 'dropped' record."""
+    if msg.stream.cls.discarded_events_have_default_clock_snapshots:
+        last_ts = msg.end_default_clock_snapshot.ns_from_origin
+    return "dropped", last_ts, 0, {"num_events_dropped": msg.count or 0}
+
+
+def ctf_trace_dirs(top):
+    """The CTF traces under top: LTTng writes one per user and ABI
+    (ust/uid/UID/64-bit/), each a directory with a metadata file."""
+    return sorted(root for root, _dirs, files in os.walk(top)
+                  if "metadata" in files)
+
+
+def read_ctf(top):
+    """Yield (name, timestamp_ns, pid, {arg: value}) for every event of
+    the CTF traces under a directory, merged in time order (LTTng's qemu:
+    provider prefix is stripped); events LTTng discarded come as
+    'dropped' records."""
+    import bt2
+    traces = ctf_trace_dirs(top)
+    if not traces:
+        raise ValueError("no CTF trace (a metadata file) under " + top)
+    # Name the source: babeltrace2's auto-discovery aborts the process on
+    # a corrupt trace instead of raising.
+    specs = [bt2.ComponentSpec.from_named_plugin_and_component_class(
+        "ctf", "fs", {"inputs": [trace]}) for trace in traces]
+    last_ts = 0
+    try:
+        for msg in bt2.TraceCollectionMessageIterator(specs):
+            if type(msg) is bt2._EventMessageConst:
+                rec = _ctf_event(msg)
+                last_ts = msg.default_clock_snapshot.ns_from_origin
+                yield rec
+            elif type(msg) is bt2._DiscardedEventsMessageConst:
+                yield _ctf_discarded(msg, last_ts)
+    except bt2._Error as e:
+        raise ValueError("babeltrace2: " + str(e).splitlines()[0])
+
+
+def read_trace(path, build="build", events_file=None):
+    """Read a simpletrace file, or a CTF trace if path is a directory."""
+    if os.path.isdir(path):
+        return read_ctf(path)
+    return read_simpletrace(path, build, events_file)

@@ -1,0 +1,156 @@
+"""Boot analysis of an unmodified Linux guest (Debian's bookworm kernel
+under TCG): host-side probes on do_one_initcall and boot milestones,
+checked against the kernel's own initcall_debug output of the same boot;
+KASLR relocation and refusal; and the boot report on that trace."""
+
+import os
+import re
+import tempfile
+
+import htlib
+from htlib import Skip, check, check_eq, run_guest
+
+PROBES = "do_one_initcall:start_kernel:do_populate_rootfs:run_init_process"
+INITCALL_DEBUG = re.compile(r"^\[\s*[\d.]+\] calling  (\w+)\+0x0/0x[0-9a-f]+ "
+                            r"@ \d+$", re.M)
+_boots = {}
+
+
+def kernel_and_map():
+    import htkernel
+    kernel = htkernel.kernel_image()
+    if not kernel:
+        raise Skip("no Debian kernel in /boot (package linux-image-amd64)")
+    return kernel, htkernel.kernel_symbols(htlib.BUILD, kernel)
+
+
+def load_map(path):
+    """address -> first name, and name -> address, of a System.map."""
+    by_addr, by_name = {}, {}
+    with open(path) as f:
+        for line in f:
+            addr, _type, name = line.split()
+            by_addr.setdefault(int(addr, 16), name)
+            by_name.setdefault(name, int(addr, 16))
+    return by_addr, by_name
+
+
+def boot(key, append, symbols=None):
+    """One boot per configuration serves every test that needs it."""
+    if key not in _boots:
+        kernel, sysmap = kernel_and_map()
+        _boots[key] = run_guest(kernel, machine="pc", timeout=300, qemu_args=[
+            "-m", "512",
+            "-initrd", os.path.join(htlib.GUESTS, "initramfs-demo.cpio.gz"),
+            "-append", "console=ttyS0 panic=-1 rdinit=/init " + append],
+            device="hypertrace,symbols=%s,probes=%s" % (symbols or sysmap,
+                                                        PROBES))
+    return _boots[key]
+
+
+def debug_boot():
+    return boot("debug", "nokaslr initcall_debug loglevel=8")
+
+
+def initcall_entries(run):
+    return [(ts, a) for name, ts, _p, a in run.events()
+            if name == "hypertrace_probe" and a["name"] == "do_one_initcall"
+            and a["ret"] == 0]
+
+
+def console_initcalls(by_name):
+    """Initcalls that console_init() runs itself, not do_one_initcall."""
+    return {m.group(1) for m in (re.fullmatch(
+        r"__initcall__kmod_\w+?__\d+_\d+_(\w+)con", n) for n in by_name) if m}
+
+
+def test_initcalls_match_initcall_debug():
+    run = debug_boot()
+    check_eq(run.status, 0, "exit status (poweroff)\n" + run.stderr[-2000:])
+    check("userboot: exit status 0" in run.serial, run.serial[-2000:])
+    by_addr, by_name = load_map(kernel_and_map()[1])
+    probed = sorted(by_addr.get(a["a0"], hex(a["a0"]))
+                    for _ts, a in initcall_entries(run))
+    consoles = console_initcalls(by_name)
+    printed = sorted(n for n in INITCALL_DEBUG.findall(run.serial)
+                     if n not in consoles)
+    check(len(printed) > 500, "initcall_debug lines: %d" % len(printed))
+    check_eq(len(probed), len(printed), "initcalls: probed vs initcall_debug")
+    check_eq(probed, printed, "initcall names: probed vs initcall_debug")
+
+
+def test_initcall_returns_match_initcall_debug():
+    """Every initcall returns, with the value initcall_debug printed."""
+    run = debug_boot()
+    by_addr, by_name = load_map(kernel_and_map()[1])
+    consoles = console_initcalls(by_name)
+    stack, got = [], []
+    for name, _ts, _p, a in run.events():
+        if name != "hypertrace_probe" or a["name"] != "do_one_initcall":
+            continue
+        if a["ret"] == 0:
+            stack.append(by_addr.get(a["a0"]))
+        else:
+            value = a["a0"] & 0xffffffff
+            got.append((stack.pop(), value - (1 << 32) if value >> 31
+                        else value))
+    want = [(m.group(1), int(m.group(2))) for m in re.finditer(
+        r"^\[\s*[\d.]+\] initcall (\w+)\+0x0/0x[0-9a-f]+ returned (-?\d+) "
+        r"after", run.serial, re.M) if m.group(1) not in consoles]
+    check_eq(stack, [], "initcalls that never returned")
+    check_eq(sorted(got), sorted(want), "initcall return values")
+
+
+def test_milestones_in_boot_order():
+    run = debug_boot()
+    order = [a["name"] for name, _ts, _p, a in run.events()
+             if name == "hypertrace_milestone" or (
+                 name == "hypertrace_probe" and a["ret"] == 0 and
+                 a["name"] in ("start_kernel", "run_init_process"))]
+    check_eq(order, ["reset", "firmware_exit", "kernel_entry",
+                     "start_kernel", "run_init_process"], "milestone order")
+    stamps = [ts for _n, ts, _p, _a in run.events()]
+    check(stamps == sorted(stamps), "timestamps out of order")
+
+
+def test_kaslr_offset_found_and_followed():
+    """Without nokaslr the kernel moves: the probes follow it, and the
+    initcall addresses still resolve once the offset is taken off."""
+    run = boot("kaslr", "quiet")
+    check_eq(run.status, 0, "exit status\n" + run.stderr[-2000:])
+    m = re.search(r"hypertrace: the kernel runs at ([+-]\d+) MiB from "
+                  r"symbols=\S+ \(KASLR\); probes follow it", run.stderr)
+    by_addr, by_name = load_map(kernel_and_map()[1])
+    entries = initcall_entries(run)
+    check(len(entries) > 500, "initcalls probed under KASLR: %d"
+          % len(entries))
+    offset = int(m.group(1)) << 20 if m else 0
+    probe_addr = {a["addr"] for _ts, a in entries}
+    check_eq(probe_addr, {by_name["do_one_initcall"] + offset},
+             "probe address (KASLR offset %d MiB)" % (offset >> 20))
+    unresolved = [hex(a["a0"]) for _ts, a in entries
+                  if a["a0"] - offset not in by_addr]
+    check_eq(unresolved, [], "initcalls that do not resolve")
+
+
+def test_wrong_symbols_are_refused():
+    """A map whose linux_banner is nowhere in the kernel: no kernel probe
+    fires, and QEMU says why and what to do."""
+    _kernel, sysmap = kernel_and_map()
+    with tempfile.NamedTemporaryFile("w", suffix=".map") as bad:
+        with open(sysmap) as f:
+            for line in f:
+                addr, kind, name = line.split()
+                if name == "linux_banner":
+                    line = "%016x %s %s\n" % (int(addr, 16) + 0x1000, kind,
+                                               name)
+                bad.write(line)
+        bad.flush()
+        run = boot("refused", "quiet nokaslr", symbols=bad.name)
+    check_eq(run.status, 0, "exit status\n" + run.stderr[-2000:])
+    check("hypertrace: symbols=%s do not match the running kernel: "
+          "linux_banner is not at 0x" % bad.name in run.stderr, run.stderr)
+    check("boot it with nokaslr" in run.stderr, run.stderr)
+    check_eq([a for n, _t, _p, a in run.events() if n == "hypertrace_probe"],
+             [], "probe events from refused symbols")
+    check("userboot: exit status 0" in run.serial, run.serial[-2000:])

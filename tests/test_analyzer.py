@@ -3,6 +3,7 @@ simpletrace v4 file written here (the probe and milestone events are not
 in the built QEMU yet), a CTF trace written through babeltrace2, and a
 small System.map with initcall entry symbols."""
 
+import gzip
 import importlib.util
 import json
 import os
@@ -603,3 +604,35 @@ def test_records_of_other_event_formats_are_refused():
         check("hypertrace_probe records lack addr, a0" in str(e), str(e))
     else:
         raise AssertionError("records without addr were analyzed")
+
+
+def test_recorded_boot_fixture():
+    """A real trace (make demo: Debian's kernel under TCG, KASLR on) and
+    its report, exactly; the fixture's own facts checked on their own."""
+    data = os.path.join(TOP, "tests", "data", "boot")
+    tmp = workdir()
+    try:
+        trace = os.path.join(tmp, "trace.simple")
+        with gzip.open(os.path.join(data, "trace.simple.gz")) as f, \
+                open(trace, "wb") as g:
+            shutil.copyfileobj(f, g)
+        run = htboot_cli(trace, "--symbols", os.path.join(data, "System.map"),
+                         "--events", os.path.join(TOP, "hw", "hypertrace",
+                                                  "trace-events"), "--json")
+        check_eq(run.returncode, 0, run.stderr)
+        report = json.loads(run.stdout)
+        check_eq((len(report["initcalls"]), report["unresolved"],
+                  report["unknown_level"], report["lost"]), (666, 0, 0, 0),
+                 "initcalls, unresolved, unknown level, lost")
+        check_eq(report["kaslr_offset"], 278 << 20, "KASLR offset")
+        check_eq(sum(p["duration_ns"] for p in report["phases"]),
+                 report["total_ns"], "phases add up")
+        check_eq(report["slowest"][0]["name"], "crypto_algapi_init",
+                 "slowest initcall")
+        run = htboot_cli(trace, "--symbols", os.path.join(data, "System.map"),
+                         "--events", os.path.join(TOP, "hw", "hypertrace",
+                                                  "trace-events"))
+        with open(os.path.join(data, "report.txt")) as f:
+            check_eq(run.stdout, f.read(), "report of the recorded boot")
+    finally:
+        shutil.rmtree(tmp)

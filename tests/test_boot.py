@@ -154,3 +154,31 @@ def test_wrong_symbols_are_refused():
     check_eq([a for n, _t, _p, a in run.events() if n == "hypertrace_probe"],
              [], "probe events from refused symbols")
     check("userboot: exit status 0" in run.serial, run.serial[-2000:])
+
+
+def test_boot_report_of_the_same_boot():
+    """The analyzer on the initcall_debug boot: every initcall resolves to
+    a System.map symbol, the phases are in order and add up, and the
+    report has as many initcalls as initcall_debug printed."""
+    import htboot
+    run = debug_boot()
+    _kernel, sysmap = kernel_and_map()
+    report = htboot.analyze(run.events(""), htboot.load_symbols(sysmap))
+    by_addr, by_name = load_map(sysmap)
+    names = [ic["name"] for ic in report["initcalls"]]
+    check_eq(report["unresolved"], 0, "unresolved initcalls")
+    check_eq([n for n in names if n not in by_name], [], "names not in map")
+    consoles = console_initcalls(by_name)
+    check_eq(len(names), len([n for n in INITCALL_DEBUG.findall(run.serial)
+                              if n not in consoles]), "initcall count")
+    starts = [p["start_ns"] for p in report["phases"]]
+    check_eq(starts, sorted(starts), "phase order")
+    check_eq(sum(p["duration_ns"] for p in report["phases"]),
+             report["total_ns"], "phases add up to the total")
+    check_eq([p["name"] for p in report["phases"]],
+             ["firmware", "kernel setup", "kernel early"] +
+             ["initcalls: " + lv for lv in ("early", "pure", "core",
+                                            "postcore", "arch", "subsys",
+                                            "fs", "device", "late")] +
+             ["kernel late", "user space"], "phases")
+    check_eq(report["end_at"], "the last user-space function exit", "end")

@@ -16,7 +16,8 @@ def test_trace_backends_enabled():
     status, out = qemu_output(["-trace", "help"])
     check_eq(status, 0, "exit status")
     for name in ("hypertrace_event", "hypertrace_sync", "hypertrace_lost",
-                 "hypertrace_guest_error"):
+                 "hypertrace_guest_error", "hypertrace_probe",
+                 "hypertrace_milestone"):
         check(name + "\n" in out, name + " missing from -trace help")
 
 
@@ -50,8 +51,13 @@ def check_smoke(run):
               (r["ns"], run.t0, run.t1))
     check(sync[0][1] <= ring[0]["ns"] + 1000000,
           "sync event stamped after the ring records it preceded")
-    check_eq([e[0] for e in events if e[0] not in
-              ("hypertrace_sync", "hypertrace_event")], [], "other events")
+    start = 0x10000c    # smoke.elf's multiboot entry: _start
+    check_eq([(e[0], e[3].get("name"), e[3].get("addr")) for e in events
+              if e[0] not in ("hypertrace_sync", "hypertrace_event")],
+             [("hypertrace_milestone", "reset", 0xfffffff0),
+              ("hypertrace_milestone", "firmware_exit", start),
+              ("hypertrace_milestone", "kernel_entry", start)],
+             "other events: the boot milestones")
 
 
 def test_smoke_guest_pc():

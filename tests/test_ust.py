@@ -19,8 +19,8 @@ def fields(line):
     """babeltrace2 text: '... qemu:hypertrace_sync: { client = 0, ... }'"""
     name = re.search(r"qemu:(\w+):", line).group(1)
     body = line.rsplit("{", 1)[1].rstrip("} ")
-    return name, {k.strip(): int(v, 0) for k, v in
-                  (kv.split(" = ") for kv in body.split(", "))}
+    return name, {k.strip(): v.strip('"') if v.startswith('"') else int(v, 0)
+                  for k, v in (kv.split(" = ") for kv in body.split(", "))}
 
 
 def test_ust_backend_with_lttng():
@@ -51,6 +51,10 @@ def test_ust_backend_with_lttng():
              [(0, 200, 0x100, 6), (0, 201, 0x101, 6), (0, 202, 0x102, 6)],
              "ring events via ust")
     check(all(run.t0 <= r["ns"] <= run.t1 for r in ring), "event times")
+    check_eq([(e[1]["name"], e[1]["addr"]) for e in events
+              if e[0] == "hypertrace_milestone"][:3],
+             [("reset", 0xfffffff0), ("firmware_exit", 0x10000c),
+              ("kernel_entry", 0x10000c)], "milestones via ust")
     check_eq(hc_run.status, 1, "hypercall guest exit status")
     hcs = [(e[1]["nr"], e[1]["a0"], e[1]["a1"]) for e in events
            if e[0] == "hypertrace_hypercall"]

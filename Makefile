@@ -2,7 +2,7 @@
 #
 #   make          set up, fetch upstream QEMU, build the fork and the guests
 #   make check    ... then run every test
-#   make demo     ... then boot a guest with hypertrace and show the trace
+#   make demo     ... then boot Linux with hypertrace probes: a boot report
 #   make bench    per-event cost benchmarks (not part of check)
 #   make check-sanitize  every test on a QEMU built with ASan and UBSan
 #   make fuzz     QEMU's generic fuzzer on the device (FUZZ_SECONDS=600)
@@ -124,7 +124,7 @@ check: all
 	$(PYTHON) tests/run.py --build $(B)
 
 demo: all
-	$(PYTHON) scripts/demo.py --build $(B)
+	$(PYTHON) scripts/demo.py --build $(B) $(if $(OUT),--out $(OUT))
 
 bench: all
 	$(PYTHON) tests/bench/run.py --build $(B)

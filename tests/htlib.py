@@ -29,6 +29,15 @@ def set_build(build, qemu_build=None):
 set_build(os.environ.get("HYPERTRACE_BUILD", os.path.join(TOP, "build")))
 
 
+def linux_kernel():
+    """Debian's newest kernel in /boot: the Linux tests' guest."""
+    import htkernel
+    image = htkernel.kernel_image()
+    if not image:
+        raise Skip("no Debian kernel in /boot (package linux-image-amd64)")
+    return image
+
+
 def mount_tracefs():
     """Mount tracefs where the kernel expects it, if we may and it is not."""
     path = "/sys/kernel/tracing"

@@ -8,7 +8,7 @@ import re
 import tempfile
 
 import htlib
-from htlib import Skip, check, check_eq, run_guest
+from htlib import check, check_eq, run_guest
 
 PROBES = "do_one_initcall:start_kernel:do_populate_rootfs:run_init_process"
 INITCALL_DEBUG = re.compile(r"^\[\s*[\d.]+\] calling  (\w+)\+0x0/0x[0-9a-f]+ "
@@ -18,9 +18,7 @@ _boots = {}
 
 def kernel_and_map():
     import htkernel
-    kernel = htkernel.kernel_image()
-    if not kernel:
-        raise Skip("no Debian kernel in /boot (package linux-image-amd64)")
+    kernel = htlib.linux_kernel()
     return kernel, htkernel.kernel_symbols(htlib.BUILD, kernel)
 
 

@@ -8,16 +8,18 @@ import re
 
 import htlib
 from htlib import check, check_eq, run_guest
-from test_linux import kernel
 
 KFUNC, SCHED = 1000, 1001
 
 
 def boot():
     ours = os.path.join(htlib.BUILD, "ours")
-    return run_guest(kernel(), machine="pc", timeout=300, qemu_args=[
-        "-m", "512", "-initrd", os.path.join(ours, "initramfs-kmod.cpio.gz"),
-        "-append", "console=ttyS0 panic=-1 rdinit=/init quiet nokaslr"])
+    return run_guest(htlib.linux_kernel(), machine="pc", timeout=300,
+                     qemu_args=[
+                         "-m", "512", "-initrd",
+                         os.path.join(ours, "initramfs-kmod.cpio.gz"),
+                         "-append",
+                         "console=ttyS0 panic=-1 rdinit=/init quiet nokaslr"])
 
 
 def kallsyms(serial):

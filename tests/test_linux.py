@@ -3,27 +3,14 @@ programs emit through hypercalls (hcuser, by hand; hooked, through
 libhypertrace's -finstrument-functions hooks) and through the device's
 ring and sync channels (hooked, with libhypertrace)."""
 
-import glob
 import os
 import re
 import subprocess
 
 import htlib
-from htlib import Skip, check, check_eq, run_guest
+from htlib import check, check_eq, run_guest
 
 USER_FUNC = 2000
-
-
-def version_key(path):
-    return [int(x) if x.isdigit() else x for x in re.split(r"(\d+)", path)]
-
-
-def kernel():
-    """The newest Debian kernel: the one scripts/build-kmod.sh builds for."""
-    kernels = sorted(glob.glob("/boot/vmlinuz-*-amd64"), key=version_key)
-    if not kernels:
-        raise Skip("no Debian kernel in /boot (package linux-image-amd64)")
-    return kernels[-1]
 
 
 def symbols(binary):
@@ -41,7 +28,7 @@ def boot():
     global _boot
     if _boot is None:
         ours = os.path.join(htlib.BUILD, "ours")
-        _boot = run_guest(kernel(), machine="pc", timeout=300, qemu_args=[
+        _boot = run_guest(htlib.linux_kernel(), machine="pc", timeout=300, qemu_args=[
             "-m", "512",
             "-initrd", os.path.join(ours, "initramfs-hcuser.cpio.gz"),
             "-append", "console=ttyS0 panic=-1 rdinit=/init quiet"])

@@ -35,7 +35,12 @@ def check_counts(vm):
                      "errors": 0,
                      "rings": [dict(ring=0, published=EVENTS,
                                     consumed=EVENTS, lost=0, errors=0,
-                                    halted=False)]}], "query-hypertrace")
+                                    halted=False)],
+                     "probes": {"functions": 0, "milestones": 3,
+                                "kernel": "none", "kaslr-offset": 0,
+                                "return-sites": 0, "pending-returns": 0,
+                                "untracked-returns": 0}}],
+             "query-hypertrace")
     text = vm.command("human-monitor-command",
                       **{"command-line": "info hypertrace"})["return"]
     check_eq(text.splitlines(), [
@@ -43,6 +48,8 @@ def check_counts(vm):
         "per ring, 1 clients, 0 errors",
         "  ring    published     consumed         lost   errors state",
         "     0         3000         3000            0        0 ok",
+        "  probes: 0 functions, 3 milestones, kernel none, 0 return sites, "
+        "0 pending, 0 untracked returns",
     ], "info hypertrace")
     vm.command("quit")
     _status, seqs = vm.finish()

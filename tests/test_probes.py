@@ -161,3 +161,15 @@ def test_probe_errors_name_the_fix():
             check_eq(status, 1, "exit status for " + props)
             check(message in out, "%s: no '%s' in:\n%s" % (props, message,
                                                            out))
+
+
+def test_info_hypertrace_shows_probes():
+    status, out = qemu_output(
+        ["-M", "pc", "-display", "none", "-nodefaults", "-S",
+         "-kernel", os.path.join(htlib.GUESTS, "probed.elf"),
+         "-device", "hypertrace,symbols=%s,probes=probe_*" %
+         os.path.join(htlib.GUESTS, ELF64), "-monitor", "stdio"],
+        stdin="info hypertrace\nquit\n")
+    check_eq(status, 0, "exit status\n" + out)
+    check("  probes: 3 functions, 3 milestones, kernel none, 0 return "
+          "sites, 0 pending, 0 untracked returns" in out, out)

@@ -32,6 +32,20 @@ HypertraceInfoList *qmp_query_hypertrace(Error **errp)
     return list;
 }
 
+static void hmp_info_probes(Monitor *mon, const HypertraceProbeInfo *p)
+{
+    monitor_printf(mon, "  probes: %" PRIu32 " functions, %" PRIu32
+                   " milestones, kernel %s", p->functions, p->milestones,
+                   p->kernel);
+    if (p->kaslr_offset) {
+        monitor_printf(mon, " at %+" PRId64 " MiB (KASLR)",
+                       p->kaslr_offset / (1024 * 1024));
+    }
+    monitor_printf(mon, ", %" PRIu32 " return sites, %" PRIu32 " pending, %"
+                   PRIu64 " untracked returns\n", p->return_sites,
+                   p->pending_returns, p->untracked_returns);
+}
+
 static void hmp_info_hypertrace(Monitor *mon, const QDict *qdict)
 {
     g_autoptr(HypertraceInfoList) list = qmp_query_hypertrace(NULL);
@@ -57,6 +71,9 @@ static void hmp_info_hypertrace(Monitor *mon, const QDict *qdict)
                            r->value->consumed, r->value->lost,
                            r->value->errors,
                            r->value->halted ? "halted" : "ok");
+        }
+        if (info->probes) {
+            hmp_info_probes(mon, info->probes);
         }
     }
 }

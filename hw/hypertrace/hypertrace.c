@@ -927,6 +927,10 @@ static HypertraceInfo *ht_query(Object *obj)
         ri->halted = s->rings[r].halted;
         QAPI_LIST_APPEND(tail, ri);
     }
+    if (probe_owner == s) {
+        info->has_probes = true;
+        info->probes = hypertrace_probes_info();
+    }
     return info;
 }
 

@@ -23,6 +23,7 @@
 #include "hw/nvram/fw_cfg.h"
 #include "sysemu/kvm.h"
 #include "hw/hypertrace/probe.h"
+#include "qapi/qapi-types-hypertrace.h"
 #include "symbols.h"
 #include "trace.h"
 
@@ -34,6 +35,7 @@
 #define LINUX_SETUP_ENTRY   0x200   /* where the boot ROM enters setup */
 #define RESET_VECTOR        0xfffffff0ULL
 #define MAX_PENDING_RETURNS 65536
+#define MAX_RETURN_SITES    4096    /* each costs a tb_flush: bound them */
 #define KVM_HW_BREAKPOINTS  4
 
 typedef enum {
@@ -76,6 +78,7 @@ static struct {
     uint64_t banner;        /* linux_banner's link address */
     int64_t kaslr;
     uint64_t untracked;     /* returns that could not be followed */
+    bool kvm_dirty;         /* breakpoints changed since ht_kvm_sync() */
 } ht_probes;
 
 static guint pending_hash(gconstpointer p)
@@ -100,11 +103,13 @@ static void entry_probe_free(gpointer p)
     g_free(probe);
 }
 
-/* TCG: retranslate so that @addr calls the helper; KVM: a breakpoint. */
+/*
+ * TCG: retranslate so that @addr calls the helper; KVM: a breakpoint,
+ * which reaches the vCPUs at ht_kvm_sync(), after the lock is dropped:
+ * updating another vCPU waits for it, and it may wait for our lock.
+ */
 static bool ht_arm(CPUState *cpu, uint64_t addr)
 {
-    CPUState *cs;
-
     if (!kvm_enabled()) {
         if (cpu) {
             tb_flush(cpu);
@@ -114,18 +119,24 @@ static bool ht_arm(CPUState *cpu, uint64_t addr)
     if (kvm_arch_insert_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) < 0) {
         return false;
     }
-    CPU_FOREACH(cs) {
-        kvm_update_guest_debug(cs, 0);
-    }
+    ht_probes.kvm_dirty = true;
     return true;
 }
 
 static void ht_disarm(uint64_t addr)
 {
-    CPUState *cs;
-
     if (kvm_enabled() &&
         kvm_arch_remove_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) == 0) {
+        ht_probes.kvm_dirty = true;
+    }
+}
+
+/* KVM: hand changed breakpoints to every vCPU.  Call without the lock. */
+static void ht_kvm_sync(void)
+{
+    CPUState *cs;
+
+    if (kvm_enabled() && qatomic_xchg(&ht_probes.kvm_dirty, false)) {
         CPU_FOREACH(cs) {
             kvm_update_guest_debug(cs, 0);
         }
@@ -370,12 +381,14 @@ bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc)
 {
     bool probed;
 
-    QEMU_LOCK_GUARD(&ht_probes.lock);
-    probed = ht_probed(pc);     /* KVM: armed, even if the check moves it */
-    if (ht_probes.kernel == KERNEL_UNCHECKED && pc >= KERNEL_MAP_START) {
-        ht_check_kernel(cpu);
-        probed = probed || ht_probed(pc);
+    WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
+        probed = ht_probed(pc); /* KVM: armed, even if the check moves it */
+        if (ht_probes.kernel == KERNEL_UNCHECKED && pc >= KERNEL_MAP_START) {
+            ht_check_kernel(cpu);
+            probed = probed || ht_probed(pc);
+        }
     }
+    ht_kvm_sync();
     return probed;
 }
 
@@ -444,6 +457,11 @@ static void ht_follow_return(const HypertraceProbeHit *hit, EntryProbe *probe)
     /* a stale frame with the same key is dead: this call took its slot */
     g_hash_table_replace(ht_probes.pending, key, probe);
     if (!g_hash_table_contains(ht_probes.returns, &key->site)) {
+        if (g_hash_table_size(ht_probes.returns) >= MAX_RETURN_SITES) {
+            g_hash_table_remove(ht_probes.pending, key);
+            ht_untracked("too many return sites", probe);
+            return;
+        }
         if (!ht_arm(hit->cpu, key->site)) {
             g_hash_table_remove(ht_probes.pending, key);
             ht_untracked("no hardware breakpoint is left", probe);
@@ -470,14 +488,16 @@ static void ht_hit_entry(const HypertraceProbeHit *hit)
 
 void hypertrace_probe_hit(const HypertraceProbeHit *hit)
 {
-    QEMU_LOCK_GUARD(&ht_probes.lock);
-
-    if (ht_probes.kernel == KERNEL_UNCHECKED && hit->pc >= KERNEL_MAP_START) {
-        ht_check_kernel(hit->cpu);      /* KVM: no translation to check at */
+    WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
+        if (ht_probes.kernel == KERNEL_UNCHECKED &&
+            hit->pc >= KERNEL_MAP_START) {
+            ht_check_kernel(hit->cpu);  /* KVM: no translation to check at */
+        }
+        ht_hit_return(hit);
+        ht_hit_milestones(hit);
+        ht_hit_entry(hit);
     }
-    ht_hit_return(hit);
-    ht_hit_milestones(hit);
-    ht_hit_entry(hit);
+    ht_kvm_sync();
 }
 
 static uint32_t ht_fw_cfg_u32(FWCfgState *fw_cfg, uint16_t key)
@@ -570,6 +590,7 @@ bool hypertrace_probes_start(const char *symbols, const char *probes,
     }
     ht_arm_entries(NULL, false);
     ht_probes_rearm_kernel();
+    ht_kvm_sync();
     qatomic_set(&hypertrace_probes_enabled,
                 ht_probes.probes->len || ht_probes.nr_milestones);
     return true;
@@ -583,6 +604,8 @@ void hypertrace_probes_stop(void)
     qatomic_set(&hypertrace_probes_enabled, false);
     if (kvm_enabled()) {
         kvm_arch_remove_all_hw_breakpoints();
+        ht_probes.kvm_dirty = true;
+        ht_kvm_sync();
     }
     g_hash_table_destroy(ht_probes.pending);
     g_hash_table_destroy(ht_probes.returns);
@@ -593,6 +616,25 @@ void hypertrace_probes_stop(void)
     memset(&ht_probes, 0, sizeof(ht_probes));
 }
 
+HypertraceProbeInfo *hypertrace_probes_info(void)
+{
+    static const char *const kernel_states[] = {
+        [KERNEL_NONE] = "none", [KERNEL_UNCHECKED] = "unchecked",
+        [KERNEL_OK] = "ok", [KERNEL_REFUSED] = "refused",
+    };
+    HypertraceProbeInfo *info = g_new0(HypertraceProbeInfo, 1);
+
+    QEMU_LOCK_GUARD(&ht_probes.lock);
+    info->functions = ht_probes.probes->len;
+    info->milestones = ht_probes.nr_milestones;
+    info->kernel = g_strdup(kernel_states[ht_probes.kernel]);
+    info->kaslr_offset = ht_probes.kaslr;
+    info->return_sites = g_hash_table_size(ht_probes.returns);
+    info->pending_returns = g_hash_table_size(ht_probes.pending);
+    info->untracked_returns = ht_probes.untracked;
+    return info;
+}
+
 void hypertrace_probes_reset(void)
 {
     unsigned i;
@@ -600,10 +642,12 @@ void hypertrace_probes_reset(void)
     if (!ht_probes.probes) {
         return;
     }
-    QEMU_LOCK_GUARD(&ht_probes.lock);
-    for (i = 0; i < ht_probes.nr_milestones; i++) {
-        ht_probes.milestones[i].fired = false;
+    WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
+        for (i = 0; i < ht_probes.nr_milestones; i++) {
+            ht_probes.milestones[i].fired = false;
+        }
+        g_hash_table_remove_all(ht_probes.pending);
+        ht_probes_rearm_kernel();   /* the next boot may move the kernel */
     }
-    g_hash_table_remove_all(ht_probes.pending);
-    ht_probes_rearm_kernel();       /* the next boot may move the kernel */
+    ht_kvm_sync();
 }

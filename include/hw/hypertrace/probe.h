@@ -13,6 +13,7 @@
 #define HW_HYPERTRACE_PROBE_H
 
 #include "qemu/atomic.h"
+#include "qapi/qapi-types-hypertrace.h"
 
 #define HYPERTRACE_PROBE_ARGS 6
 
@@ -48,5 +49,6 @@ bool hypertrace_probes_start(const char *symbols, const char *probes,
                              bool milestones, Error **errp);
 void hypertrace_probes_stop(void);
 void hypertrace_probes_reset(void);     /* a system reset: milestones rearm */
+HypertraceProbeInfo *hypertrace_probes_info(void);
 
 #endif

@@ -40,20 +40,24 @@ def machine():
     return "%s, %d cores, Linux %s" % (cpu, os.cpu_count(), platform.release())
 
 
-def bench_channels(trace_events="hypertrace_*"):
-    run = htlib.run_guest("bench.elf", device="hypertrace,ring-size=32768",
+PHASES = 5                # bench.c: markers 900 to 905
+
+
+def bench_channels(trace_events="hypertrace_*", device=""):
+    run = htlib.run_guest("bench.elf",
+                          device="hypertrace,ring-size=32768" + device,
                           trace_events=trace_events)
     if run.status != 1:
         sys.exit("bench guest failed:\n" + run.serial + run.stderr)
     marks = {a["id"]: (a["a0"], ts) for name, ts, _p, a in run.events()
              if name == "hypertrace_sync" and a["id"] >= 900}
     # the TSC rate, from the first and last markers' TSC and host time
-    ns_per_tick = ((marks[904][1] - marks[900][1]) /
-                   (marks[904][0] - marks[900][0]))
+    ns_per_tick = ((marks[900 + PHASES][1] - marks[900][1]) /
+                   (marks[900 + PHASES][0] - marks[900][0]))
     phase = [(marks[900 + i + 1][0] - marks[900 + i][0]) * ns_per_tick /
-             N_GUEST for i in range(4)]
+             N_GUEST for i in range(PHASES)]
     base = phase[0]
-    return [phase[1] - base, phase[2] - base, phase[3] - base], base
+    return [p - base for p in phase[1:]], base
 
 
 def print_channels():
@@ -69,6 +73,21 @@ def print_channels():
         print("   %-36s %14.0f %14.0f" % (name, rec, al))
     print("   (loop baseline: a RAM store costs %.0f ns here; sync emits are "
           "always recorded: the phase markers are sync events)" % base)
+    print_probes(recorded[3])
+
+
+def print_probes(plain_call):
+    """A host-side probe on a function: entry and return, per call."""
+    elf = os.path.join(htlib.GUESTS, "bench-elf64")
+    probed, _ = bench_channels(device=",symbols=%s,probes=bench_probe_target"
+                               % elf)
+    alone, _ = bench_channels("hypertrace_sync", device=",symbols=%s,probes="
+                              "bench_probe_target" % elf)
+    print("   %-36s %14.0f %14.0f" % ("probed call (entry + return)",
+                                     probed[3] - plain_call,
+                                     alone[3] - plain_call))
+    print("   (over the same call unprobed, which costs %.0f ns over the loop)"
+          % plain_call)
 
 
 def count_records(trace):

@@ -5,7 +5,8 @@
  * own clock: a marker's exit may wait for the BQL while QEMU drains the
  * ring.  Phases: 0 a plain RAM store (the loop's own cost), 1 hypercall
  * nr 1000, 2 synchronous emit with one argument (two exits), 3 ring
- * record (no exit).  Marker 904 ends.
+ * record (no exit), 4 a call of bench_probe_target(), which the host
+ * may probe (entry and return).  Marker 905 ends.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,6 +16,11 @@
 #define N 20000
 
 static volatile uint64_t sink;
+
+__attribute__((noinline, noipa)) uint64_t bench_probe_target(uint64_t x)
+{
+    return x + 1;
+}
 
 static void marker(volatile void *ctrl, uint32_t id)
 {
@@ -53,6 +59,10 @@ void guest_main(void)
         ht_ring_emit(&ring, 2, args);
     }
     marker(ctrl, 904);
+    for (i = 0; i < N; i++) {
+        sink = bench_probe_target(i);
+    }
+    marker(ctrl, 905);
     puts("bench: done\n");
     guest_exit(0);
 }

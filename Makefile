@@ -5,7 +5,7 @@
 #   make demo     ... then boot Linux with hypertrace probes: a boot report
 #   make bench    per-event cost benchmarks (not part of check)
 #   make check-sanitize  every test on a QEMU built with ASan and UBSan
-#   make fuzz     QEMU's generic fuzzer on the device (FUZZ_SECONDS=600)
+#   make fuzz     libFuzzer on the device (FUZZ_SECONDS=600, FUZZ_TARGET)
 #   make clean    remove build products, keep the fetched QEMU source
 #   make distclean  remove build/ entirely
 
@@ -95,11 +95,13 @@ check-sanitize: qemu-sanitize ours
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(PYTHON) tests/run.py --build $(B) --qemu-build $(SANBUILD)
 
-# make fuzz: QEMU's own generic fuzzer (libFuzzer, clang, ASan) on the
-# device, for FUZZ_SECONDS (default 600), from the seed corpus in
-# tests/fuzz/corpus; crashes land in build/fuzz/.
+# make fuzz: a libFuzzer campaign (clang, ASan) on the device, for
+# FUZZ_SECONDS (default 600), with QEMU's fuzzing build: FUZZ_TARGET
+# hypertrace-fuzz (ours, the default) or generic-fuzz.  Seeds come from
+# tests/fuzz/; crashes land in build/fuzz/ and tests/fuzz/crashes/.
 FUZZBUILD := $(B)/qemu-build-fuzz
 FUZZ_SECONDS ?= 600
+FUZZ_TARGET ?= hypertrace-fuzz
 $(FUZZBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
 	command -v clang >/dev/null && [ -d /usr/lib/llvm-14/lib/clang ] || \
 		scripts/install-deps.sh clang libclang-rt-14-dev
@@ -111,7 +113,8 @@ $(FUZZBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched ove
 
 fuzz: overlay $(FUZZBUILD)/build.ninja
 	ninja -C $(FUZZBUILD) qemu-fuzz-i386
-	$(PYTHON) tests/fuzz/run.py --build $(B) --seconds $(FUZZ_SECONDS)
+	$(PYTHON) tests/fuzz/run.py --build $(B) --seconds $(FUZZ_SECONDS) \
+		--target $(FUZZ_TARGET)
 
 $(GBUILD)/build.ninja: meson.build | $(B)/.deps-stamp
 	rm -rf $(GBUILD)

@@ -52,7 +52,11 @@ def run_binaries(results):
     run_tap("qtest", [os.path.join(htlib.QBUILD, "tests", "qtest",
                                    "hypertrace-test")],
             {"QTEST_QEMU_BINARY": htlib.QEMU,
-             "QTEST_QEMU_IMG": os.path.join(htlib.QBUILD, "qemu-img")},
+             "QTEST_QEMU_IMG": os.path.join(htlib.QBUILD, "qemu-img"),
+             # make fuzz's seeds and every crash it found, replayed
+             "HYPERTRACE_FUZZ_INPUTS": ":".join(
+                 os.path.join(HERE, "fuzz", d)
+                 for d in ("corpus-hypertrace", "crashes"))},
             results)
     htlib.mount_tracefs()
     run_tap("unit", [os.path.join(htlib.BUILD, "ours", "test-tracepoint")],

@@ -1,6 +1,7 @@
-"""Flood: two vCPUs emit into their rings as fast as they can.  Every
-attempt is recorded or counted lost, exactly, and QEMU's monitor keeps
-answering meanwhile (tests/guest/flood.c)."""
+"""Flood: two vCPUs emit into their rings as fast as they can for 60
+seconds.  Every attempt is recorded or counted lost, exactly, and QEMU's
+monitor keeps answering meanwhile: its answer times are measured and
+printed, not asserted (tests/guest/flood.c)."""
 
 import os
 import re
@@ -27,15 +28,17 @@ def test_flood_exact_accounting():
         cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         qmp = Qmp(sock)
-        worst = 0.0
+        answers = []
+        start = time.monotonic()
         deadline = time.time() + 600
         while "flood: done" not in open(serial, errors="replace").read():
             check(time.time() < deadline, "the flood did not end")
             t0 = time.monotonic()
             check_eq(qmp.command("query-status")["return"]["status"],
                      "running", "status")
-            worst = max(worst, time.monotonic() - t0)
+            answers.append(time.monotonic() - t0)
             time.sleep(0.1)
+        elapsed = time.monotonic() - start
         info = qmp.command("query-hypertrace")["return"][0]["rings"]
         qmp.command("quit")
         qemu.wait(60)
@@ -46,6 +49,9 @@ def test_flood_exact_accounting():
     stats = {int(c): (int(a), int(d)) for c, a, d in re.findall(
         r"flood: cpu (\d) attempted (\d+) dropped (\d+)", out)}
     check_eq(sorted(stats), [0, 1], "guest counters")
+    seconds = int(re.search(r"flood: seconds (\d+)", out).group(1))
+    check(elapsed >= seconds, "the flood lasted %.1f s, not %d" %
+          (elapsed, seconds))
     for ring in info:
         attempted, dropped = stats[ring["ring"]]
         check_eq(ring["consumed"] + ring["lost"], attempted,
@@ -53,7 +59,11 @@ def test_flood_exact_accounting():
         check_eq(ring["lost"], dropped, "ring %d: lost" % ring["ring"])
         check_eq(ring["published"], attempted - dropped,
                  "ring %d: published" % ring["ring"])
-    print("    flood: %s; slowest query-status answer %.1f ms" % (
-        ", ".join("ring %d consumed %d lost %d" % (r["ring"], r["consumed"],
-                                                   r["lost"]) for r in info),
-        worst * 1000))
+    answers.sort()
+    print("    flood: %.0f s; %s" % (elapsed, ", ".join(
+        "ring %d consumed %d lost %d" % (r["ring"], r["consumed"], r["lost"])
+        for r in info)))
+    print("    query-status: %d answers, median %.1f ms, slowest %.1f ms, "
+          "%d over 100 ms" % (len(answers), answers[len(answers) // 2] * 1000,
+                              answers[-1] * 1000,
+                              sum(a > 0.1 for a in answers)))

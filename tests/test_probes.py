@@ -134,9 +134,13 @@ def test_unprobed_guest_sees_no_difference():
 
 def test_probe_errors_name_the_fix():
     elf = os.path.join(htlib.GUESTS, ELF64)
-    with tempfile.NamedTemporaryFile("w", suffix=".map") as bad:
+    with tempfile.NamedTemporaryFile("w", suffix=".map") as bad, \
+            tempfile.NamedTemporaryFile("wb", suffix=".elf") as cut:
         bad.write("0000000000100000 T fine\nthis is not a map\n")
         bad.flush()
+        with open(elf, "rb") as f:
+            cut.write(f.read(256))      # the header, not the sections
+        cut.flush()
         cases = [
             ("probes=probe_sum6",
              "probes=probe_sum6 names a symbol, but no symbols= file is "
@@ -150,6 +154,9 @@ def test_probe_errors_name_the_fix():
              "cannot read symbols=/nonexistent.map"),
             ("symbols=%s,probes=fine" % bad.name,
              "symbols=%s: line 2 is not 'ADDRESS TYPE NAME'" % bad.name),
+            ("symbols=%s,probes=f" % cut.name,
+             "symbols=%s: section header 0 lies outside the file "
+             "(truncated?)" % cut.name),
             ("symbols=%s,probes=0xffffffff81000000" % elf,
              "probes=0xffffffff81000000 is a kernel address, and symbols= "
              "has no linux_banner"),

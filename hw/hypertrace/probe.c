@@ -69,6 +69,7 @@ static struct {
     QemuMutex lock;
     char *symbols_path;
     GPtrArray *probes;      /* EntryProbe *, owned */
+    GHashTable *by_link;    /* &link_addr of every probe */
     GHashTable *entries;    /* &addr -> EntryProbe *, probes now armed */
     GHashTable *returns;    /* return sites seen, uint64_t * */
     GHashTable *pending;    /* PendingKey * -> EntryProbe * */
@@ -143,14 +144,20 @@ static void ht_kvm_sync(void)
     }
 }
 
+/* One probe per address: the first name given for it wins. */
 static void ht_add_probe(const char *name, uint64_t addr)
 {
-    EntryProbe *probe = g_new0(EntryProbe, 1);
+    EntryProbe *probe;
 
+    if (g_hash_table_contains(ht_probes.by_link, &addr)) {
+        return;
+    }
+    probe = g_new0(EntryProbe, 1);
     probe->name = g_strdup(name);
     probe->addr = probe->link_addr = addr;
     probe->kernel = addr >= KERNEL_MAP_START;
     g_ptr_array_add(ht_probes.probes, probe);
+    g_hash_table_add(ht_probes.by_link, &probe->link_addr);
 }
 
 static bool ht_add_named(const HtSymbols *syms, const char *name,
@@ -561,6 +568,7 @@ static void ht_probes_init(void)
     qemu_mutex_init(&ht_probes.lock);
     ht_probes.probes = g_ptr_array_new_with_free_func(entry_probe_free);
     ht_probes.entries = g_hash_table_new(g_int64_hash, g_int64_equal);
+    ht_probes.by_link = g_hash_table_new(g_int64_hash, g_int64_equal);
     ht_probes.returns = g_hash_table_new_full(g_int64_hash, g_int64_equal,
                                               g_free, NULL);
     ht_probes.pending = g_hash_table_new_full(pending_hash, pending_equal,
@@ -610,6 +618,7 @@ void hypertrace_probes_stop(void)
     g_hash_table_destroy(ht_probes.pending);
     g_hash_table_destroy(ht_probes.returns);
     g_hash_table_destroy(ht_probes.entries);
+    g_hash_table_destroy(ht_probes.by_link);
     g_ptr_array_free(ht_probes.probes, true);
     g_free(ht_probes.symbols_path);
     qemu_mutex_destroy(&ht_probes.lock);

@@ -1,11 +1,16 @@
 #!/usr/bin/python3
-"""make fuzz: QEMU's generic fuzzer (libFuzzer) on the hypertrace device.
+"""make fuzz: a libFuzzer campaign (clang, ASan) on the hypertrace device.
 
-Drives the control BAR, the data BAR and PCI config space with random
-qtest-style operations (QEMU_FUZZ_OBJECTS names our memory regions), under
-ASan. Prints executions, executions per second, libFuzzer's coverage and
-any crash; exits 1 if one was found. Hypercalls are not reached: the
-qtest accelerator runs no guest code.
+The default target, hypertrace-fuzz (tests/qtest/fuzz/hypertrace_fuzz.c),
+speaks the device's protocol: registers, ring headers and records in the
+data BAR, doorbells, synchronous emits, PCI config, resets, and the
+hypercall channel's entry. --target generic-fuzz runs QEMU's generic
+fuzzer instead (MMIO and config only: it never writes the data BAR).
+
+Prints executions, executions per second, coverage (libFuzzer's, and the
+edges of hw/hypertrace/ that the campaign reached) and any crash, hang or
+sanitizer report; exits 1 if there is one. Crash inputs are copied to
+tests/fuzz/crashes/, which make check replays.
 """
 
 import argparse
@@ -17,49 +22,81 @@ import subprocess
 import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+FIRMWARE = "-L /usr/share/seabios -L /usr/share/qemu -L /usr/lib/ipxe/qemu"
+TARGETS = {
+    "hypertrace-fuzz": ("corpus-hypertrace", {}),
+    "generic-fuzz": ("corpus", {
+        "QEMU_FUZZ_ARGS": FIRMWARE + " -smp 2 -device hypertrace,"
+                          "ring-size=16,drain-budget=4",
+        "QEMU_FUZZ_OBJECTS": "hypertrace*"}),
+}
+COVERED = re.compile(r"^(?:UN)?COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) "
+                     r"\S+ (\S+):\d+", re.M)
+
+
+def device_coverage(text):
+    """(edges reached, edges) of hw/hypertrace/, from -print_coverage."""
+    reached = total = 0
+    for hit, edges, path in COVERED.findall(text):
+        if "/hw/hypertrace/" in path:
+            reached += int(hit)
+            total += int(edges)
+    return reached, total
+
+
+def campaign(fuzzer, target, seconds, work):
+    corpus_dir, env = TARGETS[target]
+    corpus = os.path.join(work, corpus_dir)
+    os.makedirs(corpus, exist_ok=True)
+    for seed in glob.glob(os.path.join(TOP, "tests", "fuzz", corpus_dir, "*")):
+        shutil.copy(seed, corpus)
+    env = dict(os.environ, ASAN_OPTIONS="detect_leaks=0", **env)
+    env.setdefault("QEMU_FUZZ_ARGS", FIRMWARE)
+    cmd = [fuzzer, "--fuzz-target=" + target,
+           "-max_total_time=%d" % seconds, "-print_final_stats=1",
+           "-print_coverage=1", "-artifact_prefix=" + work + "/", corpus]
+    print("running:", " ".join(cmd), flush=True)
+    log_path = os.path.join(work, target + ".log")
+    with open(log_path, "w") as log:
+        status = subprocess.call(cmd, env=env, stdout=log,
+                                 stderr=subprocess.STDOUT, cwd=work)
+    return status, open(log_path, errors="replace").read(), log_path
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
     ap.add_argument("--seconds", type=int, default=600)
+    ap.add_argument("--target", choices=sorted(TARGETS),
+                    default="hypertrace-fuzz")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
     fuzzer = os.path.join(build, "qemu-build-fuzz", "qemu-fuzz-i386")
     work = os.path.join(build, "fuzz")
-    corpus = os.path.join(work, "corpus")
-    os.makedirs(corpus, exist_ok=True)
-    for seed in glob.glob(os.path.join(TOP, "tests", "fuzz", "corpus", "*")):
-        shutil.copy(seed, corpus)
-    env = dict(os.environ,
-               QEMU_FUZZ_ARGS="-L /usr/share/seabios -L /usr/share/qemu "
-                              "-L /usr/lib/ipxe/qemu -smp 2 "
-                              "-device hypertrace,ring-size=16,"
-                              "drain-budget=4",
-               QEMU_FUZZ_OBJECTS="hypertrace*",
-               ASAN_OPTIONS="detect_leaks=0")
-    cmd = [fuzzer, "--fuzz-target=generic-fuzz",
-           "-max_total_time=%d" % args.seconds, "-print_final_stats=1",
-           "-artifact_prefix=" + work + "/", corpus]
-    print("running:", " ".join(cmd))
-    log_path = os.path.join(work, "fuzz.log")
-    with open(log_path, "w") as log:
-        status = subprocess.call(cmd, env=env, stdout=log,
-                                 stderr=subprocess.STDOUT, cwd=work)
-    text = open(log_path, errors="replace").read()
+    os.makedirs(work, exist_ok=True)
+    status, text, log_path = campaign(fuzzer, args.target, args.seconds,
+                                      work)
     execs = re.findall(r"stat::number_of_executed_units: (\d+)", text)
     rate = re.findall(r"stat::average_exec_per_sec:\s+(\d+)", text)
     cov = re.findall(r" cov: (\d+) ft: (\d+)", text)
+    reached, total = device_coverage(text)
     crashes = sorted(glob.glob(os.path.join(work, "crash-*")) +
                      glob.glob(os.path.join(work, "timeout-*")) +
                      glob.glob(os.path.join(work, "oom-*")))
-    print("executions: %s, per second: %s, coverage (edges, features): %s"
-          % (execs[-1] if execs else "?", rate[-1] if rate else "?",
-             "%s, %s" % cov[-1] if cov else "?"))
+    print("target %s, %d s: executions %s, per second %s" % (
+        args.target, args.seconds, execs[-1] if execs else "?",
+        rate[-1] if rate else "?"))
+    print("coverage: libFuzzer %s; hw/hypertrace/ edges %d of %d (%.0f%%)"
+          % ("cov %s, ft %s" % cov[-1] if cov else "?", reached, total,
+             100.0 * reached / total if total else 0))
     reports = (text.count("ERROR: AddressSanitizer") +
                text.count("runtime error:"))
     print("sanitizer reports: %d" % reports)
     print("crashes, hangs, OOMs: %d %s" % (len(crashes), " ".join(crashes)))
+    for crash in crashes:
+        shutil.copy(crash, os.path.join(TOP, "tests", "fuzz", "crashes"))
+    if crashes:
+        print("copied to tests/fuzz/crashes/: make check replays them")
     print("log: " + log_path)
     sys.exit(1 if crashes or reports or status != 0 else 0)
 

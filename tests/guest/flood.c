@@ -1,8 +1,9 @@
 /*
- * Flood guest: every vCPU emits into its own ring as fast as it can, for
- * FLOOD_RECORDS attempts each, then prints "flood: cpu C attempted N
- * dropped D" and halts, for the host to query the device.  Started with
- * -smp 2; the host checks that every attempt is recorded or counted lost.
+ * Flood guest: every vCPU emits into its own ring as fast as it can for
+ * FLOOD_SECONDS (counted on the CMOS clock, so on real time), then prints
+ * "flood: cpu C attempted N dropped D" and halts, for the host to query
+ * the device.  Started with -smp 2; the host checks that every attempt is
+ * recorded or counted lost.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -10,24 +11,53 @@
 #include "hypertrace.h"
 #include "smpboot.h"
 
-#define FLOOD_RECORDS 3000000ull
+#define FLOOD_SECONDS 60
+#define CLOCK_CHECK_EVERY 4096      /* emits between two reads of the RTC */
+#define CMOS_INDEX 0x70
+#define CMOS_DATA 0x71
+#define CMOS_SECONDS 0x00
 
 static volatile void *ctrl;
 static void *data;
-static volatile uint64_t dropped[2];
-static volatile int ap_done;
+static volatile uint64_t attempted[2], dropped[2];
+static volatile int stop, ap_done;
+
+static uint8_t rtc_seconds(void)
+{
+    outb(CMOS_INDEX, CMOS_SECONDS);
+    return inb(CMOS_DATA);
+}
+
+/* The boot CPU watches the clock; every CPU stops when it says so. */
+static void watch_clock(uint8_t *last, uint32_t *seconds)
+{
+    uint8_t now = rtc_seconds();
+
+    if (now != *last) {
+        *last = now;
+        if (++*seconds > FLOOD_SECONDS) {
+            __atomic_store_n(&stop, 1, __ATOMIC_RELEASE);
+        }
+    }
+}
 
 static void flood(uint32_t cpu)
 {
     uint64_t args[HT_NR_ARGS] = { cpu };
     struct ht_ring ring;
+    uint8_t last = rtc_seconds();
+    uint32_t seconds = 0;   /* the first tick starts the count */
     uint64_t i;
 
     ht_ring_init(&ring, data, ht_readl(ctrl, HT_REG_RING_STRIDE), cpu, ctrl);
-    for (i = 0; i < FLOOD_RECORDS; i++) {
+    for (i = 0; !__atomic_load_n(&stop, __ATOMIC_ACQUIRE); i++) {
         args[1] = i;
         dropped[cpu] += ht_ring_emit(&ring, 600 + cpu, args) != 0;
+        if (cpu == 0 && i % CLOCK_CHECK_EVERY == 0) {
+            watch_clock(&last, &seconds);
+        }
     }
+    attempted[cpu] = i;
 }
 
 void ap_main(void)
@@ -50,12 +80,14 @@ void guest_main(void)
         puts("flood: cpu ");
         put_dec(cpu);
         puts(" attempted ");
-        put_dec(FLOOD_RECORDS);
+        put_dec(attempted[cpu]);
         puts(" dropped ");
         put_dec(dropped[cpu]);
         puts("\n");
     }
-    puts("flood: done\n");
+    puts("flood: seconds ");
+    put_dec(FLOOD_SECONDS);
+    puts("\nflood: done\n");
     for (;;) {
         __asm__ volatile("cli; hlt");
     }

@@ -13,6 +13,7 @@
 #include "libqos/pci-pc.h"
 #include "hw/pci/pci_regs.h"
 #include "hypertrace/abi.h"
+#include "hypertrace-fuzz.h"
 
 #define HT_DEVFN QPCI_DEVFN(4, 0)
 
@@ -571,6 +572,76 @@ static void bench_sync_emit(void)
            (t2 - t1) * 1000.0 / n, ((t1 - t0) - (t2 - t1)) * 1000.0 / n, n);
 }
 
+static void qmp_reset(QTestState *qts)
+{
+    qtest_qmp_assert_success(qts, "{ 'execute': 'system_reset' }");
+}
+
+/* After a hostile input, a reset gives a device that works. */
+static void check_recovered(HtFuzzDevice *d)
+{
+    HtFuzzAction record = { .kind = HT_ACT_RECORD, .offset = 0 };
+    uint64_t before;
+
+    qmp_reset(d->qts);
+    ht_fuzz_remap(d);
+    g_assert_cmphex(qpci_io_readl(d->pci, d->ctrl, HT_REG_MAGIC), ==,
+                    HT_MAGIC);
+    before = qpci_io_readq(d->pci, d->ctrl, HT_RING_REG(0, HT_RING_CONSUMED));
+    ht_fuzz_action(d, &record);
+    qpci_io_writeq(d->pci, d->data, 0, 1);          /* ring 0: reserve = 1 */
+    qpci_io_writel(d->pci, d->ctrl, HT_RING_REG(0, HT_RING_CONTROL),
+                   HT_RING_CTL_DOORBELL);
+    qtest_clock_step(d->qts, HT_FUZZ_MAX_STEP_NS);
+    g_assert_cmpuint(qpci_io_readq(d->pci, d->ctrl,
+                                   HT_RING_REG(0, HT_RING_CONSUMED)), ==,
+                     before + 1);
+}
+
+static void replay_fuzz_input(const char *path)
+{
+    HtFuzzDevice d = { .reset = qmp_reset };
+    g_autofree char *data = NULL;
+    gsize size;
+
+    g_assert(g_file_get_contents(path, &data, &size, NULL));
+    ht_fuzz_device_init(&d, qtest_init(HT_FUZZ_ARGS));
+    ht_fuzz_run(&d, (const uint8_t *)data, size);
+    check_recovered(&d);
+    g_free(d.pci);
+    qpci_free_pc(d.bus);
+    qtest_quit(d.qts);
+}
+
+/*
+ * Every input in $HYPERTRACE_FUZZ_INPUTS (directories, ':'-separated): the
+ * fuzz target's seeds and every crash it ever found, replayed as a qtest.
+ */
+static void test_fuzz_inputs(void)
+{
+    const char *dirs = g_getenv("HYPERTRACE_FUZZ_INPUTS");
+    g_auto(GStrv) list = g_strsplit(dirs ? dirs : "", ":", -1);
+    unsigned replayed = 0;
+    int i;
+
+    for (i = 0; list[i]; i++) {
+        g_autoptr(GDir) dir = *list[i] ? g_dir_open(list[i], 0, NULL) : NULL;
+        const char *name;
+
+        while (dir && (name = g_dir_read_name(dir))) {
+            g_autofree char *path = g_build_filename(list[i], name, NULL);
+
+            if (name[0] != '.') {
+                replay_fuzz_input(path);
+                replayed++;
+            }
+        }
+    }
+    if (!replayed) {
+        g_test_skip("no fuzz inputs: set HYPERTRACE_FUZZ_INPUTS");
+    }
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -594,5 +665,6 @@ int main(int argc, char **argv)
                    test_quit_skips_uncommitted);
     qtest_add_func("/hypertrace/quit-drains", test_quit_drains);
     qtest_add_func("/hypertrace/bad-properties", test_bad_properties);
+    qtest_add_func("/hypertrace/fuzz-inputs", test_fuzz_inputs);
     return g_test_run();
 }

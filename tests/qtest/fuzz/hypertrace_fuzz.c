@@ -1,0 +1,76 @@
+/*
+ * hypertrace fuzz target: a hostile guest's view of the device
+ *
+ * The generic fuzzer only does MMIO and port accesses; it never writes the
+ * data BAR, which is RAM, so it cannot reach the ring protocol.  This
+ * target speaks it, with the actions of ../hypertrace-fuzz.h, and enters
+ * the hypercall channel as a vCPU would.  Each input runs in a fork.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "sysemu/runstate.h"
+#include "tests/qtest/hypertrace-fuzz.h"
+#include "fuzz.h"
+#include "fork_fuzz.h"
+
+/* qtest runs no guest code: call the channel's entry with guest values */
+static void fuzz_hypercall(const HypertraceHypercall *hc)
+{
+    int64_t ret;
+
+    hypertrace_hypercall(hc, &ret);
+}
+
+static void fuzz_reset(QTestState *s)
+{
+    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+    flush_events(s);
+}
+
+static void hypertrace_fuzz(QTestState *s, const unsigned char *data,
+                            size_t size)
+{
+    static HtFuzzDevice dev;
+
+    if (!dev.pci) {
+        ht_fuzz_device_init(&dev, s);
+        dev.hypercall = fuzz_hypercall;
+        dev.reset = fuzz_reset;
+    }
+    if (fork() == 0) {
+        ht_fuzz_run(&dev, data, size);
+        flush_events(s);
+        _Exit(0);
+    } else {
+        flush_events(s);
+        wait(NULL);
+    }
+}
+
+/* QEMU_FUZZ_ARGS adds options, as for generic-fuzz: -L for firmware */
+static GString *hypertrace_fuzz_argv(FuzzTarget *t)
+{
+    GString *argv = g_string_new(TARGET_NAME " -display none -accel qtest "
+                                 HT_FUZZ_ARGS);
+
+    if (getenv("QEMU_FUZZ_ARGS")) {
+        g_string_append_printf(argv, " %s", getenv("QEMU_FUZZ_ARGS"));
+    }
+    return argv;
+}
+
+static void hypertrace_fuzz_register(void)
+{
+    fuzz_add_target(&(FuzzTarget){
+        .name = "hypertrace-fuzz",
+        .description = "the hypertrace device as a hostile guest sees it: "
+                       "registers, rings, records, sync emits, hypercalls",
+        .get_init_cmdline = hypertrace_fuzz_argv,
+        .pre_vm_init = counter_shm_init,
+        .fuzz = hypertrace_fuzz,
+    });
+}
+
+fuzz_target_init(hypertrace_fuzz_register);

@@ -35,13 +35,22 @@ COVERED = re.compile(r"^(?:UN)?COVERED_FUNC: hits: \d+ edges: (\d+)/(\d+) "
 
 
 def device_coverage(text):
-    """(edges reached, edges) of hw/hypertrace/, from -print_coverage."""
-    reached = total = 0
+    """{file: [edges reached, edges]} of hw/hypertrace/, from
+    -print_coverage.  Code that ran before the first input (realize,
+    class init) counts as not reached."""
+    files = {}
     for hit, edges, path in COVERED.findall(text):
         if "/hw/hypertrace/" in path:
-            reached += int(hit)
-            total += int(edges)
-    return reached, total
+            count = files.setdefault(path.split("/hw/hypertrace/")[1], [0, 0])
+            count[0] += int(hit)
+            count[1] += int(edges)
+    return files
+
+
+def findings(work):
+    """The inputs libFuzzer kept for crashes, hangs and OOMs."""
+    return [path for kind in ("crash", "timeout", "oom")
+            for path in glob.glob(os.path.join(work, kind + "-*"))]
 
 
 def campaign(fuzzer, target, seconds, work):
@@ -74,21 +83,24 @@ def main():
     fuzzer = os.path.join(build, "qemu-build-fuzz", "qemu-fuzz-i386")
     work = os.path.join(build, "fuzz")
     os.makedirs(work, exist_ok=True)
+    before = set(findings(work))
     status, text, log_path = campaign(fuzzer, args.target, args.seconds,
                                       work)
     execs = re.findall(r"stat::number_of_executed_units: (\d+)", text)
     rate = re.findall(r"stat::average_exec_per_sec:\s+(\d+)", text)
     cov = re.findall(r" cov: (\d+) ft: (\d+)", text)
-    reached, total = device_coverage(text)
-    crashes = sorted(glob.glob(os.path.join(work, "crash-*")) +
-                     glob.glob(os.path.join(work, "timeout-*")) +
-                     glob.glob(os.path.join(work, "oom-*")))
+    files = device_coverage(text)
+    reached = sum(c[0] for c in files.values())
+    total = sum(c[1] for c in files.values())
+    crashes = sorted(set(findings(work)) - before)
     print("target %s, %d s: executions %s, per second %s" % (
         args.target, args.seconds, execs[-1] if execs else "?",
         rate[-1] if rate else "?"))
     print("coverage: libFuzzer %s; hw/hypertrace/ edges %d of %d (%.0f%%)"
           % ("cov %s, ft %s" % cov[-1] if cov else "?", reached, total,
              100.0 * reached / total if total else 0))
+    for name, (hit, edges) in sorted(files.items()):
+        print("  %-22s %5d of %5d edges" % (name, hit, edges))
     reports = (text.count("ERROR: AddressSanitizer") +
                text.count("runtime error:"))
     print("sanitizer reports: %d" % reports)

@@ -10,7 +10,8 @@
  */
 
 #include "qemu/osdep.h"
-#include "sysemu/runstate.h"
+#include "hw/qdev-core.h"
+#include "hw/hypertrace/hypertrace.h"
 #include "tests/qtest/hypertrace-fuzz.h"
 #include "fuzz.h"
 #include "fork_fuzz.h"
@@ -23,9 +24,14 @@ static void fuzz_hypercall(const HypertraceHypercall *hc)
     hypertrace_hypercall(hc, &ret);
 }
 
+/*
+ * The device's own reset (a system reset would wait for vCPU threads,
+ * which a forked child does not have).
+ */
 static void fuzz_reset(QTestState *s)
 {
-    qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+    device_cold_reset(DEVICE(object_resolve_path_type("", TYPE_HYPERTRACE,
+                                                      NULL)));
     flush_events(s);
 }
 

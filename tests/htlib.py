@@ -38,6 +38,18 @@ def linux_kernel():
     return image
 
 
+def nm(binary):
+    """nm's listing of @binary: 'ADDRESS TYPE NAME' lines, a System.map."""
+    return subprocess.run(["nm", binary], check=True, text=True,
+                          stdout=subprocess.PIPE).stdout
+
+
+def nm_symbols(binary):
+    """(address, name) of every symbol nm lists with an address."""
+    fields = map(str.split, nm(binary).splitlines())
+    return [(int(f[0], 16), f[2]) for f in fields if len(f) == 3]
+
+
 def mount_tracefs():
     """Mount tracefs where the kernel expects it, if we may and it is not."""
     path = "/sys/kernel/tracing"

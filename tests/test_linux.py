@@ -14,10 +14,7 @@ USER_FUNC = 2000
 
 
 def symbols(binary):
-    out = subprocess.run(["nm", binary], check=True, text=True,
-                         stdout=subprocess.PIPE).stdout
-    return {int(addr, 16): name for addr, _t, name in
-            (line.split() for line in out.splitlines() if len(line.split()) == 3)}
+    return dict(htlib.nm_symbols(binary))
 
 
 _boot = None

@@ -3,7 +3,6 @@ entries, arguments, returns and milestones; errors for bad input; and a
 guest that cannot tell whether it is probed."""
 
 import os
-import subprocess
 import tempfile
 
 import htlib
@@ -14,10 +13,8 @@ ELF64 = "probed-elf64"
 
 def symbols(binary=ELF64):
     """name -> address, from nm."""
-    out = subprocess.run(["nm", os.path.join(htlib.GUESTS, binary)],
-                         check=True, text=True, stdout=subprocess.PIPE).stdout
-    return {f[2]: int(f[0], 16) for f in map(str.split, out.splitlines())
-            if len(f) == 3}
+    return {name: addr for addr, name in
+            htlib.nm_symbols(os.path.join(htlib.GUESTS, binary))}
 
 
 def function_of(addr, syms):
@@ -106,9 +103,7 @@ def test_probes_system_map_and_elf32_agree():
     """A System.map (nm's output) and the ELF32 image give the same trace."""
     syms = symbols()
     with tempfile.NamedTemporaryFile("w", suffix=".map") as m:
-        m.write(subprocess.run(["nm", os.path.join(htlib.GUESTS, ELF64)],
-                               check=True, text=True,
-                               stdout=subprocess.PIPE).stdout)
+        m.write(htlib.nm(os.path.join(htlib.GUESTS, ELF64)))
         m.flush()
         for source in (m.name, os.path.join(htlib.GUESTS, "probed.elf")):
             run = probe_run("symbols=%s,probes=probe_*:0x%x" %

@@ -365,6 +365,20 @@ static void ht_probes_rearm_kernel(void)
     }
 }
 
+/*
+ * Check the kernel at its first instruction of a boot: TCG when it is
+ * translated, KVM at a breakpoint hit (it has no translation to check at).
+ * Returns whether it checked.
+ */
+static bool ht_check_kernel_at(CPUState *cpu, uint64_t pc)
+{
+    if (ht_probes.kernel != KERNEL_UNCHECKED || pc < KERNEL_MAP_START) {
+        return false;
+    }
+    ht_check_kernel(cpu);
+    return true;
+}
+
 static Milestone *ht_milestone_at(uint64_t pc)
 {
     unsigned i;
@@ -390,9 +404,8 @@ bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc)
 
     WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
         probed = ht_probed(pc); /* KVM: armed, even if the check moves it */
-        if (ht_probes.kernel == KERNEL_UNCHECKED && pc >= KERNEL_MAP_START) {
-            ht_check_kernel(cpu);
-            probed = probed || ht_probed(pc);
+        if (ht_check_kernel_at(cpu, pc)) {
+            probed = probed || ht_probed(pc);   /* TCG: armed just now */
         }
     }
     ht_kvm_sync();
@@ -496,10 +509,7 @@ static void ht_hit_entry(const HypertraceProbeHit *hit)
 void hypertrace_probe_hit(const HypertraceProbeHit *hit)
 {
     WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
-        if (ht_probes.kernel == KERNEL_UNCHECKED &&
-            hit->pc >= KERNEL_MAP_START) {
-            ht_check_kernel(hit->cpu);  /* KVM: no translation to check at */
-        }
+        ht_check_kernel_at(hit->cpu, hit->pc);
         ht_hit_return(hit);
         ht_hit_milestones(hit);
         ht_hit_entry(hit);
@@ -554,7 +564,10 @@ static void ht_arm_milestones(void)
 {
     unsigned i;
 
-    for (i = 0; kvm_enabled() && i < ht_probes.nr_milestones; i++) {
+    if (!kvm_enabled()) {
+        return;                 /* TCG checks them at translation */
+    }
+    for (i = 0; i < ht_probes.nr_milestones; i++) {
         if (!ht_arm(NULL, ht_probes.milestones[i].addr)) {
             warn_report("hypertrace: KVM gives %d hardware breakpoints; "
                         "milestone %s is not set", KVM_HW_BREAKPOINTS,

@@ -151,23 +151,32 @@ class SharedRingVm:
     """A paused VM whose one ring lives in a shared memdev, with QMP: host
     processes publish records into it (tests/bench/ring-producer)."""
 
-    def __init__(self, device=True):
+    def __init__(self, device=True, ring_size=4096, fifo=False):
+        """@fifo: the trace file is a FIFO; open self.trace before QMP."""
         self.tmp = tempfile.mkdtemp(prefix="ht-vm-", dir="/dev/shm")
         self.shm = os.path.join(self.tmp, "rings")
         self.trace = os.path.join(self.tmp, "trace")
         self.sock = os.path.join(self.tmp, "qmp")
+        mem = 1 << 20
+        while mem < ring_size * 64 + 4096:
+            mem *= 2
+        if fifo:
+            os.mkfifo(self.trace)
         self.proc = subprocess.Popen(
             [QEMU, "-M", "pc", "-accel", "tcg", "-m", "64", "-S",
              "-display", "none", "-nodefaults", "-D", "/dev/null",
              "-kernel", os.path.join(GUESTS, "idle.elf"),
-             "-object", "memory-backend-file,id=rings,size=1M,mem-path=%s,"
-             "share=on" % self.shm,
-             "-device", "hypertrace,memdev=rings,rings=1,ring-size=4096"
-             if device else "VGA",
+             "-object", "memory-backend-file,id=rings,size=%d,mem-path=%s,"
+             "share=on" % (mem, self.shm),
+             "-device", "hypertrace,memdev=rings,rings=1,ring-size=%d"
+             % ring_size if device else "VGA",
              "-trace", "enable=hypertrace_*,file=" + self.trace,
              "-qmp", "unix:%s,server=on,wait=off" % self.sock],
             cwd=self.tmp, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
+        self.qmp = None if fifo else Qmp(self.sock)
+
+    def connect(self):
         self.qmp = Qmp(self.sock)
 
     def __enter__(self):

@@ -52,6 +52,15 @@ void hypertrace_set_event_time(uint64_t ns)
 #endif
 }
 
+bool hypertrace_trace_has_room(size_t len, bool wait)
+{
+#ifdef CONFIG_TRACE_SIMPLE
+    return st_buffer_has_room(len, wait);
+#else
+    return true;
+#endif
+}
+
 bool hypertrace_hypercall(const HypertraceHypercall *hc, int64_t *ret)
 {
     if (qatomic_read(&hc_state) == HC_OFF) {

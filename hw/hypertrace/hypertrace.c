@@ -86,6 +86,7 @@ struct HypertraceState {
     HypertraceRing *rings;
     HypertraceClient *clients;
     HypertraceClock clock;
+    bool trace_stuck;           /* in this pass, the trace writer is */
     uint64_t errors;
     uint32_t ring_order;
     uint32_t ring_stride;
@@ -264,7 +265,32 @@ static bool ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
     return true;
 }
 
-/* Drain at most @budget records of ring @r; true if more are waiting. */
+/* A bound on one hypertrace_event in any backend's buffer. */
+#define HT_TRACE_RECORD_MAX 256
+
+/*
+ * Whether to emit one more record now.  Leave records in the ring, which
+ * the guest sized for its bursts, rather than have a full trace buffer
+ * drop them: the drain timer comes back for them.  A drain of everything
+ * (@drain_all) waits for the trace writer instead, and if it is stuck
+ * (trace-file off, a pipe nobody reads), lets the backend drop and count
+ * the rest of the pass.
+ */
+static bool ht_trace_takes_record(HypertraceState *s, bool drain_all)
+{
+    if (!trace_event_get_state_backends(TRACE_HYPERTRACE_EVENT) ||
+        (drain_all && s->trace_stuck) ||
+        hypertrace_trace_has_room(HT_TRACE_RECORD_MAX, drain_all)) {
+        return true;
+    }
+    s->trace_stuck = drain_all;
+    return drain_all;
+}
+
+/*
+ * Drain at most @budget records of ring @r (UINT32_MAX: all of them);
+ * true if more are waiting and the trace can take them now.
+ */
 static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
                           bool final)
 {
@@ -273,7 +299,8 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
     uint64_t size = ht_ring_records(s);
     uint64_t reserve, avail;
     int64_t now = get_clock();
-    bool more;
+    bool drain_all = budget == UINT32_MAX;
+    bool room = true;
 
     if (ring->halted) {
         return false;
@@ -293,14 +320,19 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
         ring->consumer = reserve - size;
     }
     ring->published = reserve;
-    while (ring->consumer < reserve && budget > 0 &&
-           ht_ring_take(s, r, now, final)) {
+    while (ring->consumer < reserve && budget > 0) {
+        if (!ht_trace_takes_record(s, drain_all)) {
+            room = false;
+            break;
+        }
+        if (!ht_ring_take(s, r, now, final)) {
+            break;
+        }
         budget--;
     }
-    more = ring->consumer < reserve && budget == 0;
     qatomic_store_release(&hdr->consumer, cpu_to_le64(ring->consumer));
     ht_ring_collect_guest_lost(s, r);
-    return more;
+    return ring->consumer < reserve && budget == 0 && room;
 }
 
 static void ht_drain(HypertraceState *s, uint32_t budget, bool final)
@@ -309,6 +341,7 @@ static void ht_drain(HypertraceState *s, uint32_t budget, bool final)
     uint32_t r;
 
     ht_clock_update(&s->clock);
+    s->trace_stuck = false;
     for (r = 0; r < s->nr_rings; r++) {
         more |= ht_ring_drain(s, r, budget, final);
     }

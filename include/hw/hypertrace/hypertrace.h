@@ -29,4 +29,11 @@ typedef struct HypertraceClass {
  */
 void hypertrace_set_event_time(uint64_t ns);
 
+/*
+ * Whether the trace backends can take @len bytes of records without
+ * dropping any, for producers that can hold events back.  Only the simple
+ * backend's buffer can fill; with @wait, wait for its writer first.
+ */
+bool hypertrace_trace_has_room(size_t len, bool wait);
+
 #endif

@@ -60,7 +60,8 @@ typedef struct HypertraceClient {
 /*
  * Guest TSC to host CLOCK_MONOTONIC nanoseconds: an anchor (guest TSC and
  * host time read back to back while the VM runs) and the TSC rate, which
- * is the host's and is measured over the device's whole life.
+ * is the host's and is measured over the device's whole life.  Under KVM
+ * the guest TSC is the host's plus an offset, read again every second.
  */
 typedef struct HypertraceClock {
     uint64_t host_tsc0;
@@ -68,6 +69,8 @@ typedef struct HypertraceClock {
     uint64_t anchor_tsc;
     int64_t anchor_ns;
     double ns_per_tick;
+    int64_t kvm_tsc_offset;
+    int64_t kvm_tsc_offset_ns;  /* when it was read; 0 to read it again */
 } HypertraceClock;
 
 struct HypertraceState {
@@ -111,9 +114,22 @@ static QTAILQ_HEAD(, HypertraceState) hypertrace_devices =
     QTAILQ_HEAD_INITIALIZER(hypertrace_devices);
 
 /* Guest TSC: under TCG this is what RDTSC returns (tsc_offset aside). */
-static uint64_t ht_guest_tsc(void)
+static uint64_t ht_guest_tsc(const HypertraceClock *c)
 {
+    if (kvm_enabled()) {
+        return cpu_get_host_ticks() + c->kvm_tsc_offset;
+    }
     return cpus_get_elapsed_ticks();
+}
+
+static void ht_clock_read_kvm_offset(HypertraceClock *c, int64_t now)
+{
+    if (kvm_enabled() && runstate_is_running() &&
+        (c->kvm_tsc_offset_ns == 0 ||
+         now - c->kvm_tsc_offset_ns >= NANOSECONDS_PER_SECOND) &&
+        hypertrace_kvm_tsc_offset(&c->kvm_tsc_offset)) {
+        c->kvm_tsc_offset_ns = now;
+    }
 }
 
 static void ht_clock_update(HypertraceClock *c)
@@ -121,11 +137,13 @@ static void ht_clock_update(HypertraceClock *c)
     uint64_t host_tsc = cpu_get_host_ticks();
     int64_t ns = get_clock();
 
+    ht_clock_read_kvm_offset(c, ns);
+
     c->ns_per_tick = (double)(ns - c->ns0) /
                      (double)MAX(host_tsc - c->host_tsc0, 1);
     /* A stopped VM's TSC stands still: keep the anchor of its last run. */
     if (runstate_is_running()) {
-        c->anchor_tsc = ht_guest_tsc();
+        c->anchor_tsc = ht_guest_tsc(c);
         c->anchor_ns = get_clock();
     }
 }
@@ -135,7 +153,7 @@ static void ht_clock_start(HypertraceClock *c)
     c->host_tsc0 = cpu_get_host_ticks();
     c->ns0 = get_clock();
     g_usleep(1000); /* a first rate; every drain pass refines it */
-    c->anchor_tsc = ht_guest_tsc();
+    c->anchor_tsc = ht_guest_tsc(c);
     c->anchor_ns = get_clock();
     ht_clock_update(c);
 }
@@ -720,6 +738,7 @@ static void ht_vm_state_change(void *opaque, bool running, RunState state)
     uint32_t r;
 
     if (running) {
+        s->clock.kvm_tsc_offset_ns = 0; /* read it at the next drain */
         ht_clock_update(&s->clock); /* the TSC runs again from here */
         for (r = 0; r < s->nr_rings; r++) {
             s->rings[r].stall_since_ns = 0; /* producers were stopped */
@@ -931,6 +950,7 @@ static void ht_reset(DeviceState *dev)
         hypertrace_probes_reset();
     }
     ht_drain_all(s, true); /* what was published before the reset is kept */
+    s->clock.kvm_tsc_offset_ns = 0; /* the CPUs' reset writes IA32_TSC */
     for (r = 0; r < s->nr_rings; r++) {
         ht_ring_reset(s, r);
     }

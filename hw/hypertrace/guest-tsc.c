@@ -1,0 +1,64 @@
+/*
+ * hypertrace: the guest's TSC under KVM
+ *
+ * KVM runs a guest's TSC at the host TSC's rate plus an offset, which it
+ * sets when QEMU writes IA32_TSC (vCPU creation, reset) and when the guest
+ * does.  QEMU's own tick counter knows nothing of it, so read it: the
+ * guest's IA32_TSC between two reads of the host TSC.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/timer.h"
+#include "hw/core/cpu.h"
+#include "sysemu/cpus.h"
+#include "sysemu/kvm.h"
+#include "hw/hypertrace/hypertrace.h"
+
+#if defined(TARGET_I386) && defined(CONFIG_KVM)
+#include "cpu.h"
+
+typedef struct TscOffsetRead {
+    int64_t offset;
+    bool ok;
+} TscOffsetRead;
+
+/* On the vCPU's own thread: its ioctls would wait for KVM_RUN to end. */
+static void ht_read_tsc_offset(CPUState *cs, run_on_cpu_data data)
+{
+    TscOffsetRead *read = data.host_ptr;
+    struct {
+        struct kvm_msrs info;
+        struct kvm_msr_entry entries[1];
+    } msrs = {
+        .info.nmsrs = 1,
+        .entries[0].index = MSR_IA32_TSC,
+    };
+    uint64_t before = cpu_get_host_ticks(), after;
+
+    read->ok = kvm_vcpu_ioctl(cs, KVM_GET_MSRS, &msrs) == 1;
+    after = cpu_get_host_ticks();
+    read->offset = msrs.entries[0].data - (before + (after - before) / 2);
+}
+
+bool hypertrace_kvm_tsc_offset(int64_t *offset)
+{
+    TscOffsetRead read = { 0 };
+
+    if (!kvm_enabled() || !first_cpu || qemu_in_vcpu_thread()) {
+        return false;
+    }
+    run_on_cpu(first_cpu, ht_read_tsc_offset, RUN_ON_CPU_HOST_PTR(&read));
+    *offset = read.offset;
+    return read.ok;
+}
+
+#else
+
+bool hypertrace_kvm_tsc_offset(int64_t *offset)
+{
+    return false;
+}
+
+#endif

@@ -26,7 +26,8 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu \
 QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
 	trace/trace-events-all
 
-.PHONY: all qemu qemu-sanitize ours overlay check check-sanitize demo \
+, := ,
+.PHONY: all qemu qemu-sanitize qemu-simple ours overlay check check-sanitize demo \
 	bench fuzz clean distclean
 all: qemu ours
 
@@ -129,11 +130,24 @@ check: all
 demo: all
 	$(PYTHON) scripts/demo.py --build $(B) $(if $(OUT),--out $(OUT))
 
-bench: all
-	$(PYTHON) tests/bench/run.py --build $(B)
+# make bench also measures the drain into a QEMU whose only backends are
+# simple and ust: the log backend formats every enabled event as text, and
+# QEMU cannot turn that off at run time.
+SIMPLEBUILD := $(B)/qemu-build-simple
+$(SIMPLEBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
+	rm -rf $(SIMPLEBUILD) && mkdir -p $(SIMPLEBUILD)
+	cd $(SIMPLEBUILD) && ../qemu-src/configure \
+		$(subst simple$(,)log$(,)ust,simple$(,)ust,$(QEMU_CONFIGURE))
+
+qemu-simple: overlay $(SIMPLEBUILD)/build.ninja
+	ninja -C $(SIMPLEBUILD) qemu-system-x86_64 trace/trace-events-all
+	@$(call link_firmware,$(SIMPLEBUILD))
+
+bench: all qemu-simple
+	$(PYTHON) tests/bench/run.py --build $(B) --simple-build $(SIMPLEBUILD)
 
 clean:
-	rm -rf $(QBUILD) $(SANBUILD) $(FUZZBUILD) $(GBUILD) $(QEMU) \
+	rm -rf $(QBUILD) $(SANBUILD) $(FUZZBUILD) $(SIMPLEBUILD) $(GBUILD) $(QEMU) \
 		$(B)/tests $(B)/demo $(B)/fuzz
 
 distclean:

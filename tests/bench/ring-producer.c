@@ -4,10 +4,11 @@
  * (memdev=memory-backend-file,share=on), with no exit at all, as a KVM
  * guest would.  QEMU's own consumer drains them into its trace backend.
  *
- *   ring-producer FILE PRODUCERS EVENTS_PER_PRODUCER [nowait]
+ *   ring-producer FILE PRODUCERS EVENTS_PER_PRODUCER [nowait | RATE]
  *
  * With "nowait" it returns as soon as the records are published (tests
- * use it to leave records pending in the ring).
+ * use it to leave records pending in the ring).  With RATE, each producer
+ * emits that many records per second, evenly, instead of flat out.
  * Producer p writes to ring p.  Prints one JSON object: producer ns per
  * event (wall clock, and the thread's own CPU time, which leaves out time
  * the thread waited for a core), records dropped by producers, and the
@@ -18,8 +19,10 @@
  */
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -30,6 +33,7 @@ typedef struct Producer {
     pthread_t thread;
     struct ht_ring ring;
     uint64_t events, dropped;
+    uint64_t rate;          /* records per second, 0 for flat out */
     uint64_t t0, t1;
     uint64_t cpu_ns;        /* the thread's own CPU time */
 } Producer;
@@ -63,6 +67,18 @@ static void prefault(Producer *p)
     }
 }
 
+/* Paced producers check the clock once per PACE_BATCH records. */
+#define PACE_BATCH 64
+
+static void pace(Producer *p, uint64_t done)
+{
+    uint64_t due = p->t0 + (uint64_t)(done * 1e9 / p->rate);
+
+    while (now_ns() < due) {
+        /* spin: a sleep would bunch the records up */
+    }
+}
+
 static void *produce(void *opaque)
 {
     Producer *p = opaque;
@@ -74,6 +90,9 @@ static void *produce(void *opaque)
     p->cpu_ns = clock_ns(CLOCK_THREAD_CPUTIME_ID);
     p->t0 = now_ns();
     for (i = 0; i < p->events; i++) {
+        if (p->rate && i % PACE_BATCH == 0) {
+            pace(p, i);
+        }
         args[0] = i;
         p->dropped += ht_ring_emit(&p->ring, 7, args) != 0;
     }
@@ -91,9 +110,10 @@ int main(int argc, char **argv)
     uint32_t stride;
     void *mem;
     int fd, n, i;
+    bool nowait = argc == 5 && !strcmp(argv[4], "nowait");
 
     if (argc < 4 || argc > 5) {
-        fprintf(stderr, "usage: %s FILE PRODUCERS EVENTS [nowait]\n",
+        fprintf(stderr, "usage: %s FILE PRODUCERS EVENTS [nowait | RATE]\n",
                 argv[0]);
         return 2;
     }
@@ -118,6 +138,7 @@ int main(int argc, char **argv)
     for (i = 0; i < n; i++) {
         ht_ring_init(&prod[i].ring, mem, stride, i, NULL);
         prod[i].events = strtoull(argv[3], NULL, 0);
+        prod[i].rate = argc == 5 ? strtoull(argv[4], NULL, 0) : 0;
         pthread_create(&prod[i].thread, NULL, produce, &prod[i]);
     }
     for (i = 0; i < n; i++) {
@@ -130,7 +151,7 @@ int main(int argc, char **argv)
         dropped += prod[i].dropped;
     }
     /* wait for the device to consume everything that was reserved */
-    for (i = 0; argc == 4 && i < n; i++) {
+    for (i = 0; !nowait && i < n; i++) {
         struct ht_ring_header *h = prod[i].ring.hdr;
 
         while (__atomic_load_n(&h->consumer, __ATOMIC_ACQUIRE) <

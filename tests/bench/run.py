@@ -13,6 +13,7 @@ Figures depend on the machine and its load: compare ratios from one run.
 
 import argparse
 import json
+import mmap
 import os
 import platform
 import struct
@@ -28,6 +29,9 @@ import htlib  # noqa: E402
 N_GUEST = 20000          # events per phase in bench.c
 RING_SIZE = 1 << 20      # records per ring in the KVM model
 EVENTS = 1000000         # events per producer in the KVM model
+SIMPLE_EVENTS = 20000000  # ... with no log backend
+# paced producers, up to the drain rate that issue 3 asks for
+PACED_RATES = (5000000, 10000000, 15000000, 20000000)
 
 
 def machine():
@@ -94,7 +98,7 @@ def count_records(trace):
     """Count hypertrace_event records and the simple backend's drops."""
     recorded = dropped = 0
     with open(trace, "rb") as f:
-        data = f.read()
+        data = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ)
     off = 24
     while off + 8 <= len(data):
         (rtype,) = struct.unpack_from("=Q", data, off)
@@ -111,7 +115,24 @@ def count_records(trace):
     return recorded, dropped
 
 
-def bench_kvm_model(producers, events="hypertrace_event"):
+def thread_cpu_ns(pid):
+    """CPU time (user + system) of each of a process's threads, by name."""
+    tick_ns = 1e9 / os.sysconf("SC_CLK_TCK")
+    times = {}
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            stat = f.read()
+        name = stat[stat.index("(") + 1:stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2:].split()
+        times[name] = times.get(name, 0) + \
+            (int(fields[11]) + int(fields[12])) * tick_ns
+    return times
+
+
+def bench_kvm_model(producers, events="hypertrace_event", qemu=None,
+                    per_producer=EVENTS, rate=0, to_null=False):
+    """@rate: records per second per producer, 0 for flat out.
+    @to_null: the simple backend writes to /dev/null, not to a file."""
     tmp = tempfile.mkdtemp(prefix="ht-bench-", dir="/dev/shm")
     shm = os.path.join(tmp, "rings")
     trace = os.path.join(tmp, "trace")
@@ -120,14 +141,15 @@ def bench_kvm_model(producers, events="hypertrace_event"):
     while size < producers * (RING_SIZE * 64 + 4096):
         size *= 2
     qemu = subprocess.Popen(
-        [htlib.QEMU, "-M", "pc", "-accel", "tcg", "-m", "128",
+        [qemu or htlib.QEMU, "-M", "pc", "-accel", "tcg", "-m", "128",
          "-display", "none", "-nodefaults",
          "-kernel", os.path.join(htlib.GUESTS, "idle.elf"),
          "-object", "memory-backend-file,id=rings,size=%d,mem-path=%s,"
          "share=on" % (size, shm),
          "-device", "hypertrace,memdev=rings,rings=%d,ring-size=%d,"
          "drain-period-us=100" % (producers, RING_SIZE),
-         "-trace", "enable=%s,file=%s" % (events, trace),
+         "-trace", "enable=%s,file=%s" % (
+             events, "/dev/null" if to_null else trace),
          # the log backend formats every enabled event too, and QEMU 7.2
          # cannot turn that off at run time: send it to /dev/null
          "-D", "/dev/null",
@@ -137,22 +159,83 @@ def bench_kvm_model(producers, events="hypertrace_event"):
         qmp = htlib.Qmp(sock)
         while qmp.command("query-status")["return"]["status"] != "running":
             time.sleep(0.05)
+        cpu0 = thread_cpu_ns(qemu.pid)
         out = subprocess.run(
             [os.path.join(htlib.BUILD, "ours", "ring-producer"), shm,
-             str(producers), str(EVENTS)],
+             str(producers), str(per_producer)] + ([str(rate)] if rate else []),
             check=True, text=True, stdout=subprocess.PIPE).stdout
         result = json.loads(out)
         info = qmp.command("query-hypertrace")["return"][0]
+        cpu = thread_cpu_ns(qemu.pid)
         result["device_consumed"] = sum(r["consumed"] for r in info["rings"])
+        # CPU per record drained: the main loop drains, the trace thread
+        # writes (vCPU threads idle in the guest's hlt)
+        for key, thread in (("main_ns", "qemu-system-x86"),
+                            ("writer_ns", "trace-thread")):
+            result[key] = (cpu[thread] - cpu0[thread]) / max(
+                result["device_consumed"], 1)
         result["device_lost"] = sum(r["lost"] for r in info["rings"])
         qmp.command("quit")
         qemu.wait(60)
     finally:
         if qemu.poll() is None:
             qemu.kill()
-    result["trace_recorded"], result["trace_dropped"] = count_records(trace)
+    if to_null:     # nothing to count the backend's drops in
+        result["trace_recorded"], result["trace_dropped"] = None, None
+    else:
+        result["trace_recorded"], result["trace_dropped"] = count_records(
+            trace)
     subprocess.run(["rm", "-rf", tmp])
     return result
+
+
+KVM_COLUMNS = ("   %-9s %7s %6s %12s %10s %10s %8s %6s %6s",
+               ("producers", "wall ns", "cpu ns", "drained ev/s", "dropped",
+                "dev. lost", "bk. drop", "main", "writer"))
+
+
+def kvm_row(label, r, total):
+    if r["device_consumed"] + r["device_lost"] != total:
+        sys.exit("accounting mismatch: %r" % r)
+    print("   %-9s %7.1f %6.1f %12.0f %10d %10d %8s %6.0f %6.0f" % (
+        label, r["producer_ns_per_event"], r["producer_cpu_ns_per_event"],
+        r["drain_events_per_sec"], r["dropped"], r["device_lost"],
+        "n/a" if r["trace_dropped"] is None else r["trace_dropped"],
+        r["main_ns"], r["writer_ns"]))
+
+
+def print_kvm_model(simple_build):
+    simple_qemu = os.path.abspath(os.path.join(simple_build,
+                                               "qemu-system-x86_64"))
+    print("\n2. Host-side model of KVM: producers write rings with no exit; "
+          "QEMU drains into the simple backend.\n   Producer ns per event "
+          "(wall clock, and the thread's CPU time); records dropped by "
+          "producers\n   on a full ring, lost by the device, dropped by the "
+          "trace backend; CPU ns per\n   record drained of QEMU's main "
+          "loop (the consumer) and of the trace writer thread.")
+    builds = (("backends simple,log,ust (log to /dev/null), %d records per "
+               "producer, flat out" % EVENTS, None, EVENTS),
+              ("backends simple,ust, %d records per producer, flat out"
+               % SIMPLE_EVENTS, simple_qemu, SIMPLE_EVENTS))
+    for title, qemu, n in builds:
+        print("   " + title)
+        print(KVM_COLUMNS[0] % KVM_COLUMNS[1])
+        for p in (1, 2, 4):
+            kvm_row(str(p), bench_kvm_model(p, qemu=qemu, per_producer=n),
+                    p * n)
+    for to_null in (False, True):
+        print("   backends simple,ust, one producer paced for one second, "
+              "the trace file %s" % ("/dev/null" if to_null else "in tmpfs"))
+        print(KVM_COLUMNS[0] % (("M/s",) + KVM_COLUMNS[1][1:]))
+        for rate in PACED_RATES:
+            kvm_row(str(rate // 10**6), bench_kvm_model(
+                1, qemu=simple_qemu, per_producer=rate, rate=rate,
+                to_null=to_null), rate)
+    r = bench_kvm_model(1, events="hypertrace_lost", qemu=simple_qemu,
+                        per_producer=SIMPLE_EVENTS)
+    print("   the device alone (hypertrace_event not enabled, records "
+          "consumed but not traced): %.0f records/s" %
+          r["drain_events_per_sec"])
 
 
 def bench_sync_qtest():
@@ -170,28 +253,14 @@ def bench_sync_qtest():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build")
+    ap.add_argument("--simple-build", default="build/qemu-build-simple",
+                    help="a QEMU build whose trace backends are simple,ust")
     args = ap.parse_args()
     htlib.set_build(args.build)
     print("machine: " + machine())
     print("accelerator: TCG (this machine has no usable KVM)")
     print_channels()
-    print("\n2. Host-side model of KVM: producers write rings with no exit; "
-          "QEMU drains into the simple backend (and log, to /dev/null)")
-    print("   %-9s %12s %12s %14s %9s %9s %12s" % (
-        "producers", "wall ns/ev", "cpu ns/ev", "drained ev/s", "dropped",
-        "dev. lost", "backend drop"))
-    for p in (1, 2, 4):
-        r = bench_kvm_model(p)
-        print("   %-9d %12.1f %12.1f %14.0f %9d %9d %12d" % (
-            p, r["producer_ns_per_event"], r["producer_cpu_ns_per_event"],
-            r["drain_events_per_sec"],
-            r["dropped"], r["device_lost"], r["trace_dropped"]))
-        if r["device_consumed"] + r["device_lost"] != p * EVENTS:
-            sys.exit("accounting mismatch: %r" % r)
-    r = bench_kvm_model(1, events="hypertrace_lost")
-    print("   the device alone (hypertrace_event not enabled, records "
-          "consumed but not traced): %.0f records/s" %
-          r["drain_events_per_sec"])
+    print_kvm_model(args.simple_build)
     bench_sync_qtest()
 
 

@@ -12,7 +12,6 @@
 #include "qemu/osdep.h"
 #include "qemu/timer.h"
 #include "hw/core/cpu.h"
-#include "sysemu/cpus.h"
 #include "sysemu/kvm.h"
 #include "hw/hypertrace/hypertrace.h"
 
@@ -46,7 +45,7 @@ bool hypertrace_kvm_tsc_offset(int64_t *offset)
 {
     TscOffsetRead read = { 0 };
 
-    if (!kvm_enabled() || !first_cpu || qemu_in_vcpu_thread()) {
+    if (!kvm_enabled() || !first_cpu) {
         return false;
     }
     run_on_cpu(first_cpu, ht_read_tsc_offset, RUN_ON_CPU_HOST_PTR(&read));

@@ -11,6 +11,7 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/error-report.h"
 #include "qemu/log.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
@@ -22,6 +23,7 @@
 #include "hw/boards.h"
 #include "migration/blocker.h"
 #include "sysemu/cpu-timers.h"
+#include "sysemu/cpus.h"
 #include "sysemu/runstate.h"
 #include "sysemu/kvm.h"
 #include "sysemu/hostmem.h"
@@ -124,12 +126,16 @@ static uint64_t ht_guest_tsc(const HypertraceClock *c)
 
 static void ht_clock_read_kvm_offset(HypertraceClock *c, int64_t now)
 {
-    if (kvm_enabled() && runstate_is_running() &&
-        (c->kvm_tsc_offset_ns == 0 ||
-         now - c->kvm_tsc_offset_ns >= NANOSECONDS_PER_SECOND) &&
-        hypertrace_kvm_tsc_offset(&c->kvm_tsc_offset)) {
-        c->kvm_tsc_offset_ns = now;
+    if (!kvm_enabled() || !runstate_is_running() || qemu_in_vcpu_thread() ||
+        (c->kvm_tsc_offset_ns &&
+         now - c->kvm_tsc_offset_ns < NANOSECONDS_PER_SECOND)) {
+        return;
     }
+    if (!hypertrace_kvm_tsc_offset(&c->kvm_tsc_offset)) {
+        warn_report_once("hypertrace: KVM did not give the guest's TSC; "
+                         "ring record times may be off by a constant");
+    }
+    c->kvm_tsc_offset_ns = now;
 }
 
 static void ht_clock_update(HypertraceClock *c)
@@ -738,7 +744,7 @@ static void ht_vm_state_change(void *opaque, bool running, RunState state)
     uint32_t r;
 
     if (running) {
-        s->clock.kvm_tsc_offset_ns = 0; /* read it at the next drain */
+        s->clock.kvm_tsc_offset_ns = 0; /* KVM may have moved it */
         ht_clock_update(&s->clock); /* the TSC runs again from here */
         for (r = 0; r < s->nr_rings; r++) {
             s->rings[r].stall_since_ns = 0; /* producers were stopped */

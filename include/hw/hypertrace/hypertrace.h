@@ -38,8 +38,8 @@ bool hypertrace_trace_has_room(size_t len, bool wait);
 
 /*
  * Under KVM on x86: the guest's TSC less the host's, read now from the
- * first vCPU (which leaves KVM_RUN for it).  False elsewhere, on a vCPU
- * thread, or if KVM does not answer.  Call with the BQL held.
+ * first vCPU (which leaves KVM_RUN for it).  False elsewhere, or if KVM
+ * does not answer.  Call with the BQL held, not on a vCPU thread.
  */
 bool hypertrace_kvm_tsc_offset(int64_t *offset);
 

@@ -22,12 +22,17 @@ done < "$patchdir/series"
 
 # Files patched now or by the previous series whose content changed: make
 # them newer than any build output (cp -a restored the pristine times).
+# Those whose content did not change keep their time: patch rewrote them,
+# but nothing built from them needs building again.
 new_list=$(sed -n 's|^+++ b/||p' "$patchdir"/*.patch | sort -u)
 old_list=$(cat "$dest/.hypertrace-patched" 2>/dev/null || true)
 printf '%s\n' "$new_list" > "$dest.tmp/.hypertrace-patched"
 changed=""
 for f in $new_list $old_list; do
-    if [ -e "$dest.tmp/$f" ] && ! cmp -s "$dest/$f" "$dest.tmp/$f"; then
+    [ -e "$dest.tmp/$f" ] || continue
+    if cmp -s "$dest/$f" "$dest.tmp/$f"; then
+        touch -r "$dest/$f" "$dest.tmp/$f"
+    else
         changed="$changed $f"
     fi
 done

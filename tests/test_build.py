@@ -1,5 +1,6 @@
 """The fork's build steps: patches apply to the pinned tree, a patch that
-does not apply stops with its name, configure checks --qemu-src."""
+does not apply stops with its name, applying the series again makes only
+the files whose content changed look new, configure checks --qemu-src."""
 
 import os
 import shutil
@@ -41,6 +42,36 @@ def test_series_applies_and_overlay_copies():
         with open(os.path.join(htlib.TOP, f), "rb") as a, \
                 open(os.path.join(dest, f), "rb") as b:
             check(a.read() == b.read(), f + " not overlaid")
+    shutil.rmtree(tmp)
+
+
+def test_reprepare_keeps_times_of_unchanged_files():
+    """A new series makes newer only what it changes, so ninja rebuilds
+    only that; the files it patches as before keep their times."""
+    tmp = tempfile.mkdtemp(prefix="ht-build-")
+    patches, dest = os.path.join(tmp, "patches"), os.path.join(tmp, "qemu")
+    shutil.copytree(os.path.join(htlib.TOP, "patches"), patches)
+    prepare = [os.path.join(htlib.TOP, "scripts", "prepare-qemu.sh"),
+               pristine(), dest, patches]
+    check_eq(run(prepare).returncode, 0, "first prepare-qemu.sh")
+    kept, edited = "trace/simple.h", "trace/simple.c"
+    for f in (kept, edited):
+        os.utime(os.path.join(dest, f), (1000000000, 1000000000))
+    name = [p for p in os.listdir(patches) if "trace-simple-throughput" in p]
+    with open(os.path.join(patches, name[0])) as f:
+        text = f.read()
+    # one changed line in simple.c, and a new word in the message
+    text = text.replace("The file format does not change.",
+                        "The trace file format does not change.", 1)
+    text = text.replace("+    WRITEOUT_BATCH_LEN = 1024 * 1024,",
+                        "+    WRITEOUT_BATCH_LEN = 2 * 1024 * 1024,", 1)
+    with open(os.path.join(patches, name[0]), "w") as f:
+        f.write(text)
+    check_eq(run(prepare).returncode, 0, "second prepare-qemu.sh")
+    check_eq(os.stat(os.path.join(dest, kept)).st_mtime, 1000000000,
+             kept + "'s time (its content did not change)")
+    check(os.stat(os.path.join(dest, edited)).st_mtime > 1000000000,
+          edited + " changed but does not look new")
     shutil.rmtree(tmp)
 
 

@@ -147,6 +147,14 @@ class Qmp:
         self.sock.close()
 
 
+def memdev_size(rings, records):
+    """The size of a memdev that holds such rings, from the ABI."""
+    return int(subprocess.run(
+        [os.path.join(BUILD, "ours", "ring-producer"), "--memdev-size",
+         str(rings), str(records)], check=True, text=True,
+        stdout=subprocess.PIPE).stdout)
+
+
 class SharedRingVm:
     """A paused VM whose one ring lives in a shared memdev, with QMP: host
     processes publish records into it (tests/bench/ring-producer)."""
@@ -157,9 +165,7 @@ class SharedRingVm:
         self.shm = os.path.join(self.tmp, "rings")
         self.trace = os.path.join(self.tmp, "trace")
         self.sock = os.path.join(self.tmp, "qmp")
-        mem = 1 << 20
-        while mem < ring_size * 64 + 4096:
-            mem *= 2
+        mem = memdev_size(1, ring_size)
         if fifo:
             os.mkfifo(self.trace)
         self.proc = subprocess.Popen(

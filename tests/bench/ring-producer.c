@@ -5,10 +5,13 @@
  * guest would.  QEMU's own consumer drains them into its trace backend.
  *
  *   ring-producer FILE PRODUCERS EVENTS_PER_PRODUCER [nowait | RATE]
+ *   ring-producer --memdev-size RINGS RECORDS_PER_RING
  *
  * With "nowait" it returns as soon as the records are published (tests
  * use it to leave records pending in the ring).  With RATE, each producer
  * emits that many records per second, evenly, instead of flat out.
+ * The second form prints the memdev size (a power of two) that holds
+ * such rings, from the ABI's sizes.
  * Producer p writes to ring p.  Prints one JSON object: producer ns per
  * event (wall clock, and the thread's own CPU time, which leaves out time
  * the thread waited for a core), records dropped by producers, and the
@@ -101,6 +104,19 @@ static void *produce(void *opaque)
     return NULL;
 }
 
+/* Rings of @records, each with a header, each rounded up to pages. */
+static int print_memdev_size(uint64_t rings, uint64_t records)
+{
+    uint64_t need = rings * (HT_RING_HEADER_SIZE + records * HT_RECORD_SIZE +
+                             4096), size = 4096;
+
+    while (size < need) {
+        size *= 2;
+    }
+    printf("%llu\n", (unsigned long long)size);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     Producer *prod;
@@ -112,6 +128,10 @@ int main(int argc, char **argv)
     int fd, n, i;
     bool nowait = argc == 5 && !strcmp(argv[4], "nowait");
 
+    if (argc == 4 && !strcmp(argv[1], "--memdev-size")) {
+        return print_memdev_size(strtoull(argv[2], NULL, 0),
+                                 strtoull(argv[3], NULL, 0));
+    }
     if (argc < 4 || argc > 5) {
         fprintf(stderr, "usage: %s FILE PRODUCERS EVENTS [nowait | RATE]\n",
                 argv[0]);

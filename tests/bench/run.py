@@ -137,9 +137,7 @@ def bench_kvm_model(producers, events="hypertrace_event", qemu=None,
     shm = os.path.join(tmp, "rings")
     trace = os.path.join(tmp, "trace")
     sock = os.path.join(tmp, "qmp")
-    size = 1
-    while size < producers * (RING_SIZE * 64 + 4096):
-        size *= 2
+    size = htlib.memdev_size(producers, RING_SIZE)
     qemu = subprocess.Popen(
         [qemu or htlib.QEMU, "-M", "pc", "-accel", "tcg", "-m", "128",
          "-display", "none", "-nodefaults",

@@ -26,7 +26,6 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu \
 QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
 	trace/trace-events-all
 
-, := ,
 .PHONY: all qemu qemu-sanitize qemu-simple ours overlay check check-sanitize demo \
 	bench fuzz clean distclean
 all: qemu ours
@@ -134,6 +133,7 @@ demo: all
 # simple and ust: the log backend formats every enabled event as text, and
 # QEMU cannot turn that off at run time.
 SIMPLEBUILD := $(B)/qemu-build-simple
+, := ,
 $(SIMPLEBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
 	rm -rf $(SIMPLEBUILD) && mkdir -p $(SIMPLEBUILD)
 	cd $(SIMPLEBUILD) && ../qemu-src/configure \

@@ -180,7 +180,9 @@ class SharedRingVm:
              "-qmp", "unix:%s,server=on,wait=off" % self.sock],
             cwd=self.tmp, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL)
-        self.qmp = None if fifo else Qmp(self.sock)
+        self.qmp = None
+        if not fifo:
+            self.connect()
 
     def connect(self):
         self.qmp = Qmp(self.sock)

@@ -236,79 +236,145 @@ static void ht_ring_collect_guest_lost(HypertraceState *s, uint32_t r)
 static void ht_emit_event(HypertraceState *s, uint32_t r,
                           const struct ht_record *rec)
 {
-    uint64_t ns = ht_clock_ns(&s->clock, rec->tsc);
+    uint64_t tsc = le64_to_cpu(rec->tsc);
+    uint64_t ns = ht_clock_ns(&s->clock, tsc);
 
     hypertrace_set_event_time(ns);
-    trace_hypertrace_event(r, le32_to_cpu(rec->id), rec->args[0],
-                           rec->args[1], rec->args[2], rec->args[3],
-                           rec->args[4], rec->args[5], rec->tsc, ns);
+    trace_hypertrace_event(r, le32_to_cpu(rec->id), le64_to_cpu(rec->args[0]),
+                           le64_to_cpu(rec->args[1]),
+                           le64_to_cpu(rec->args[2]),
+                           le64_to_cpu(rec->args[3]),
+                           le64_to_cpu(rec->args[4]),
+                           le64_to_cpu(rec->args[5]), tsc, ns);
     hypertrace_set_event_time(0);
 }
 
+typedef enum HtTake {
+    HT_TAKE_RECORD,     /* copied out */
+    HT_TAKE_LOST,       /* skipped: overwritten, or never committed */
+    HT_TAKE_WAIT,       /* not committed yet: come back later */
+} HtTake;
+
 /*
- * Take the record at the consumer position.  Returns false when it is not
- * committed yet; a reservation left uncommitted for HT_COMMIT_TIMEOUT_NS,
- * or at all in a @final drain (its producer is gone), is skipped and
- * counted lost.
+ * Whether the uncommitted record at the consumer position may still be
+ * committed: its producer has HT_COMMIT_TIMEOUT_NS from when the device
+ * first saw it.
  */
-static bool ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
-                         bool final)
+static bool ht_ring_may_commit(HypertraceRing *ring, int64_t now)
+{
+    if (ring->stall_since_ns == 0 || ring->stall_pos != ring->consumer) {
+        ring->stall_pos = ring->consumer;
+        ring->stall_since_ns = now;
+        return true;
+    }
+    return now - ring->stall_since_ns < HT_COMMIT_TIMEOUT_NS;
+}
+
+/*
+ * Take the record at the consumer position into @copy.  A reservation
+ * left uncommitted for HT_COMMIT_TIMEOUT_NS, or at all in a @final drain
+ * (its producer is gone), is skipped and must be counted lost.
+ */
+static HtTake ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
+                           bool final, struct ht_record *copy)
 {
     HypertraceRing *ring = &s->rings[r];
     struct ht_record *rec = ht_ring_record(s, r, ring->consumer);
     uint32_t want = (uint32_t)(ring->consumer + 1);
-    struct ht_record copy;
-    int i;
+    HtTake take = HT_TAKE_LOST; /* unless copied whole */
 
     if (le32_to_cpu(qatomic_load_acquire(&rec->commit)) == want) {
-        memcpy(&copy, rec, sizeof(copy));
+        memcpy(copy, rec, sizeof(*copy));
         smp_rmb();
         if (le32_to_cpu(qatomic_read(&rec->commit)) == want) {
-            for (i = 0; i < HT_NR_ARGS; i++) {
-                copy.args[i] = le64_to_cpu(copy.args[i]);
-            }
-            copy.tsc = le64_to_cpu(copy.tsc);
-            ht_emit_event(s, r, &copy);
             ring->consumed++;
-        } else {
-            ht_ring_lose(s, r, 1); /* overwritten while we read it */
+            take = HT_TAKE_RECORD;
         }
-    } else if (final) {
-        ht_ring_lose(s, r, 1);
-    } else if (ring->stall_since_ns == 0 || ring->stall_pos != ring->consumer) {
-        ring->stall_pos = ring->consumer;
-        ring->stall_since_ns = now;
-        return false;
-    } else if (now - ring->stall_since_ns < HT_COMMIT_TIMEOUT_NS) {
-        return false;
-    } else {
-        ht_ring_lose(s, r, 1);
+    } else if (!final && ht_ring_may_commit(ring, now)) {
+        return HT_TAKE_WAIT;
     }
     ring->stall_since_ns = 0;
     ring->consumer++;
-    return true;
+    return take;
 }
 
 /* A bound on one hypertrace_event in any backend's buffer. */
 #define HT_TRACE_RECORD_MAX 256
 
 /*
- * Whether to emit one more record now.  Leave records in the ring, which
- * the guest sized for its bursts, rather than have a full trace buffer
- * drop them: the drain timer comes back for them.  A drain of everything
- * (@drain_all) waits for the trace writer instead, and if it is stuck
- * (trace-file off, a pipe nobody reads), lets the backend drop and count
- * the rest of the pass.
+ * Records copied out of a ring before they are emitted: their cache misses
+ * (the records sit in another CPU's cache, or in DRAM) overlap, and the
+ * trace backend is asked for room once per batch.
  */
-static bool ht_trace_takes_record(HypertraceState *s, bool drain_all)
+#define HT_TAKE_BATCH 16
+
+/*
+ * Whether to emit a batch of records now.  Leave records in the ring,
+ * which the guest sized for its bursts, rather than have a full trace
+ * buffer drop them: the drain timer comes back for them.  A drain of
+ * everything (@drain_all) waits for the trace writer instead, and if it is
+ * stuck (trace-file off, a pipe nobody reads), lets the backend drop and
+ * count the rest of the pass.
+ */
+static bool ht_trace_takes_batch(HypertraceState *s, bool drain_all)
 {
     if (!trace_event_get_state_backends(TRACE_HYPERTRACE_EVENT) ||
         (drain_all && s->trace_stuck) ||
-        hypertrace_trace_has_room(HT_TRACE_RECORD_MAX, drain_all)) {
+        hypertrace_trace_has_room(HT_TAKE_BATCH * HT_TRACE_RECORD_MAX,
+                                  drain_all)) {
         return true;
     }
     s->trace_stuck = drain_all;
     return drain_all;
+}
+
+static void ht_emit_batch(HypertraceState *s, uint32_t r,
+                          const struct ht_record *batch, uint32_t n)
+{
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        ht_emit_event(s, r, &batch[i]);
+    }
+}
+
+/*
+ * Take and emit the records of ring @r below @reserve, at most @budget,
+ * in position order with each loss in its place; false if the trace had
+ * no room for them.
+ */
+static bool ht_ring_emit(HypertraceState *s, uint32_t r, uint64_t reserve,
+                         uint32_t *budget, bool final)
+{
+    HypertraceRing *ring = &s->rings[r];
+    struct ht_record batch[HT_TAKE_BATCH];
+    int64_t now = get_clock();
+    bool drain_all = *budget == UINT32_MAX;
+    bool room = true;
+    uint32_t n = 0;
+    HtTake take;
+
+    while (ring->consumer < reserve && *budget > 0) {
+        if (n == 0 && !ht_trace_takes_batch(s, drain_all)) {
+            room = false;
+            break;
+        }
+        take = ht_ring_take(s, r, now, final, &batch[n]);
+        if (take == HT_TAKE_WAIT) {
+            break;
+        }
+        (*budget)--;
+        n += take == HT_TAKE_RECORD;
+        if (n == HT_TAKE_BATCH || take == HT_TAKE_LOST) {
+            ht_emit_batch(s, r, batch, n);
+            n = 0;
+        }
+        if (take == HT_TAKE_LOST) {
+            ht_ring_lose(s, r, 1);
+        }
+    }
+    ht_emit_batch(s, r, batch, n);
+    return room;
 }
 
 /*
@@ -322,9 +388,7 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
     struct ht_ring_header *hdr = ht_ring_header(s, r);
     uint64_t size = ht_ring_records(s);
     uint64_t reserve, avail;
-    int64_t now = get_clock();
-    bool drain_all = budget == UINT32_MAX;
-    bool room = true;
+    bool room;
 
     if (ring->halted) {
         return false;
@@ -344,16 +408,7 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
         ring->consumer = reserve - size;
     }
     ring->published = reserve;
-    while (ring->consumer < reserve && budget > 0) {
-        if (!ht_trace_takes_record(s, drain_all)) {
-            room = false;
-            break;
-        }
-        if (!ht_ring_take(s, r, now, final)) {
-            break;
-        }
-        budget--;
-    }
+    room = ht_ring_emit(s, r, reserve, &budget, final);
     qatomic_store_release(&hdr->consumer, cpu_to_le64(ring->consumer));
     ht_ring_collect_guest_lost(s, r);
     return ring->consumer < reserve && budget == 0 && room;

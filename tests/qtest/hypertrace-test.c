@@ -155,6 +155,18 @@ static int count_lines(const char *log, const char *needle)
     return n;
 }
 
+/* How many lines with @needle come before the first line with @mark */
+static int count_lines_before(const char *log, const char *needle,
+                              const char *mark)
+{
+    const char *end = strstr(log, mark);
+    g_autofree char *head = NULL;
+
+    g_assert(end);
+    head = g_strndup(log, end - log);
+    return count_lines(head, needle);
+}
+
 /* Check that positions [first, last) of @ring arrived once, in order. */
 static void check_events(const char *log, uint32_t ring, uint64_t first,
                          uint64_t last, uint32_t id)
@@ -505,6 +517,24 @@ static void test_quit_skips_uncommitted(void)
     g_assert(strstr(log, "hypertrace_lost ring=0 count=1\n"));
 }
 
+static void test_reset_keeps_position_order(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+
+    /* one final drain, at the reset: the hole's loss in its place */
+    ht_start(&t, "");
+    publish_with_hole(&t);
+    qtest_qmp_assert_success(t.qts, "{ 'execute': 'system_reset' }");
+    log = ht_stop(&t);
+    check_events(log, 0, 0, 3, 13);
+    check_events(log, 0, 4, 10, 13);
+    g_assert_cmpint(count_lines_before(log, "hypertrace_event ",
+                                       "hypertrace_lost ring=0 count=1\n"),
+                    ==, 3);
+    g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 9);
+}
+
 static void test_quit_drains(void)
 {
     HtTest t = { 0 };
@@ -663,6 +693,8 @@ int main(int argc, char **argv)
                    test_uncommitted_times_out);
     qtest_add_func("/hypertrace/quit-skips-uncommitted",
                    test_quit_skips_uncommitted);
+    qtest_add_func("/hypertrace/reset-keeps-position-order",
+                   test_reset_keeps_position_order);
     qtest_add_func("/hypertrace/quit-drains", test_quit_drains);
     qtest_add_func("/hypertrace/bad-properties", test_bad_properties);
     qtest_add_func("/hypertrace/fuzz-inputs", test_fuzz_inputs);

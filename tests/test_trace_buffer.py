@@ -4,7 +4,8 @@ The simple backend's writer blocks while nobody reads its trace file (here
 a FIFO that the test stops reading for a while).  Its buffer fills; the
 device then holds the rest of the burst in the guest's ring instead of
 letting the backend drop records, and everything arrives, in order, once
-the reader goes on.
+the reader goes on.  With the writer off (trace-file off), a stop drains
+the ring anyway, and the backend counts exactly what it drops.
 """
 
 import os
@@ -82,3 +83,32 @@ def test_burst_waits_in_ring_for_a_slow_trace_reader():
              "records the backend dropped")
     check_eq([a["a0"] for n, _t, _p, a in events if n == "hypertrace_event"],
              list(range(BURST)), "records in the trace")
+
+
+def test_stop_with_trace_file_off_counts_what_the_backend_drops():
+    """With the writer off, a stop drains the ring anyway: the backend
+    keeps what its buffer holds and counts the rest, exactly."""
+    with SharedRingVm(ring_size=RING) as vm:
+        vm.command("human-monitor-command", **{"command-line":
+                                              "trace-file off"})
+        vm.publish(BURST)
+        vm.command("cont")
+        held, lost = wait_until_still(vm)
+        check(held < BURST, "the device drained all %d records into a "
+              "buffer that holds fewer" % held)
+        vm.command("stop")
+        check_eq(consumed(vm), (BURST, 0), "records consumed and lost by "
+                 "the stop's drain")
+        vm.command("human-monitor-command", **{"command-line":
+                                              "trace-file on"})
+        vm.command("quit")
+        vm.proc.wait(60)
+        import httrace
+        events = list(httrace.read_simpletrace(vm.trace, htlib.BUILD))
+    kept = [a["a0"] for n, _t, _p, a in events if n == "hypertrace_event"]
+    dropped = sum(a["num_events_dropped"] for n, _t, _p, a in events
+                  if n == "dropped")
+    check(0 < len(kept) < BURST, "%d records kept of %d" % (len(kept), BURST))
+    check_eq(kept, list(range(len(kept))), "the records kept")
+    check_eq(dropped, BURST - len(kept), "records the backend counted "
+             "dropped")

@@ -52,6 +52,20 @@ void hypertrace_set_event_time(uint64_t ns)
 #endif
 }
 
+void hypertrace_trace_batch_begin(void)
+{
+#ifdef CONFIG_TRACE_SIMPLE
+    st_batch_begin();
+#endif
+}
+
+void hypertrace_trace_batch_end(void)
+{
+#ifdef CONFIG_TRACE_SIMPLE
+    st_batch_end();
+#endif
+}
+
 bool hypertrace_trace_has_room(size_t len, bool wait)
 {
 #ifdef CONFIG_TRACE_SIMPLE

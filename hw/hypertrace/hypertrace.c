@@ -333,9 +333,11 @@ static void ht_emit_batch(HypertraceState *s, uint32_t r,
 {
     uint32_t i;
 
+    hypertrace_trace_batch_begin();
     for (i = 0; i < n; i++) {
         ht_emit_event(s, r, &batch[i]);
     }
+    hypertrace_trace_batch_end();
 }
 
 /*

@@ -37,6 +37,14 @@ void hypertrace_set_event_time(uint64_t ns);
 bool hypertrace_trace_has_room(size_t len, bool wait);
 
 /*
+ * Between these calls, the events this thread traces take their space in
+ * the simple backend's buffer all at once, at the end: for runs of events
+ * without strings, such as a batch of ring records.
+ */
+void hypertrace_trace_batch_begin(void);
+void hypertrace_trace_batch_end(void);
+
+/*
  * Under KVM on x86: the guest's TSC less the host's, read now from the
  * first vCPU (which leaves KVM_RUN for it).  False elsewhere, or if KVM
  * does not answer.  Call with the BQL held, not on a vCPU thread.

@@ -96,6 +96,7 @@ def test_stop_with_trace_file_off_counts_what_the_backend_drops():
         held, lost = wait_until_still(vm)
         check(held < BURST, "the device drained all %d records into a "
               "buffer that holds fewer" % held)
+        check_eq(lost, 0, "records lost while the writer is off")
         vm.command("stop")
         check_eq(consumed(vm), (BURST, 0), "records consumed and lost by "
                  "the stop's drain")

@@ -256,11 +256,11 @@ typedef enum HtTake {
 } HtTake;
 
 /*
- * Whether the uncommitted record at the consumer position may still be
- * committed: its producer has HT_COMMIT_TIMEOUT_NS from when the device
- * first saw it.
+ * Wait for the uncommitted record at the consumer position (the wait
+ * starts when the device first sees it): true while its producer still
+ * has time to commit it, HT_COMMIT_TIMEOUT_NS.
  */
-static bool ht_ring_may_commit(HypertraceRing *ring, int64_t now)
+static bool ht_ring_await_commit(HypertraceRing *ring, int64_t now)
 {
     if (ring->stall_since_ns == 0 || ring->stall_pos != ring->consumer) {
         ring->stall_pos = ring->consumer;
@@ -290,7 +290,7 @@ static HtTake ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
             ring->consumed++;
             take = HT_TAKE_RECORD;
         }
-    } else if (!final && ht_ring_may_commit(ring, now)) {
+    } else if (!final && ht_ring_await_commit(ring, now)) {
         return HT_TAKE_WAIT;
     }
     ring->stall_since_ns = 0;
@@ -333,6 +333,9 @@ static void ht_emit_batch(HypertraceState *s, uint32_t r,
 {
     uint32_t i;
 
+    if (!n) {
+        return;
+    }
     hypertrace_trace_batch_begin();
     for (i = 0; i < n; i++) {
         ht_emit_event(s, r, &batch[i]);
@@ -366,7 +369,9 @@ static bool ht_ring_emit(HypertraceState *s, uint32_t r, uint64_t reserve,
             break;
         }
         (*budget)--;
-        n += take == HT_TAKE_RECORD;
+        if (take == HT_TAKE_RECORD) {
+            n++;
+        }
         if (n == HT_TAKE_BATCH || take == HT_TAKE_LOST) {
             ht_emit_batch(s, r, batch, n);
             n = 0;

@@ -526,6 +526,7 @@ static void test_reset_keeps_position_order(void)
     ht_start(&t, "");
     publish_with_hole(&t);
     qtest_qmp_assert_success(t.qts, "{ 'execute': 'system_reset' }");
+    qtest_qmp_eventwait(t.qts, "RESET");
     log = ht_stop(&t);
     check_events(log, 0, 0, 3, 13);
     check_events(log, 0, 4, 10, 13);

@@ -37,9 +37,9 @@ void hypertrace_set_event_time(uint64_t ns);
 bool hypertrace_trace_has_room(size_t len, bool wait);
 
 /*
- * Between these calls, the events this thread traces take their space in
- * the simple backend's buffer all at once, at the end: for runs of events
- * without strings, such as a batch of ring records.
+ * Between these calls, the events without strings that this thread traces
+ * (a batch of ring records) take their space in the simple backend's
+ * buffer all at once, at the end.  They do not nest.
  */
 void hypertrace_trace_batch_begin(void);
 void hypertrace_trace_batch_end(void);

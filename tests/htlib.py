@@ -187,6 +187,11 @@ class SharedRingVm:
     def connect(self):
         self.qmp = Qmp(self.sock)
 
+    def hmp(self, line):
+        """An HMP command's output."""
+        return self.command("human-monitor-command",
+                            **{"command-line": line})["return"]
+
     def __enter__(self):
         return self
 

@@ -41,8 +41,7 @@ def check_counts(vm):
                                 "return-sites": 0, "pending-returns": 0,
                                 "untracked-returns": 0}}],
              "query-hypertrace")
-    text = vm.command("human-monitor-command",
-                      **{"command-line": "info hypertrace"})["return"]
+    text = vm.hmp("info hypertrace")
     check_eq(text.splitlines(), [
         "/machine/peripheral-anon/device[0]: mode discard, 4096 records "
         "per ring, 1 clients, 0 errors",
@@ -59,6 +58,5 @@ def check_counts(vm):
 def test_no_device():
     with SharedRingVm(device=False) as vm:
         check_eq(vm.command("query-hypertrace")["return"], [], "no device")
-        check_eq(vm.command("human-monitor-command",
-                            **{"command-line": "info hypertrace"})["return"],
-                 "No hypertrace device\r\n", "info hypertrace")
+        check_eq(vm.hmp("info hypertrace"), "No hypertrace device\r\n",
+                 "info hypertrace")

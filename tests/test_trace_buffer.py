@@ -89,8 +89,7 @@ def test_stop_with_trace_file_off_counts_what_the_backend_drops():
     """With the writer off, a stop drains the ring anyway: the backend
     keeps what its buffer holds and counts the rest, exactly."""
     with SharedRingVm(ring_size=RING) as vm:
-        vm.command("human-monitor-command", **{"command-line":
-                                              "trace-file off"})
+        vm.hmp("trace-file off")
         vm.publish(BURST)
         vm.command("cont")
         held, lost = wait_until_still(vm)
@@ -100,8 +99,7 @@ def test_stop_with_trace_file_off_counts_what_the_backend_drops():
         vm.command("stop")
         check_eq(consumed(vm), (BURST, 0), "records consumed and lost by "
                  "the stop's drain")
-        vm.command("human-monitor-command", **{"command-line":
-                                              "trace-file on"})
+        vm.hmp("trace-file on")
         vm.command("quit")
         vm.proc.wait(60)
         import httrace

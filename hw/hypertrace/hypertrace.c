@@ -369,15 +369,13 @@ static bool ht_ring_emit(HypertraceState *s, uint32_t r, uint64_t reserve,
             break;
         }
         (*budget)--;
-        if (take == HT_TAKE_RECORD) {
-            n++;
-        }
-        if (n == HT_TAKE_BATCH || take == HT_TAKE_LOST) {
+        if (take == HT_TAKE_LOST) {
+            ht_emit_batch(s, r, batch, n); /* the records before it first */
+            n = 0;
+            ht_ring_lose(s, r, 1);
+        } else if (++n == HT_TAKE_BATCH) {
             ht_emit_batch(s, r, batch, n);
             n = 0;
-        }
-        if (take == HT_TAKE_LOST) {
-            ht_ring_lose(s, r, 1);
         }
     }
     ht_emit_batch(s, r, batch, n);

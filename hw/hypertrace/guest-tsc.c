@@ -12,7 +12,7 @@
 #include "qemu/osdep.h"
 #include "qemu/timer.h"
 #include "hw/core/cpu.h"
-#include "sysemu/kvm.h"
+#include "system/kvm.h"
 #include "hw/hypertrace/hypertrace.h"
 
 #if defined(TARGET_I386) && defined(CONFIG_KVM)

@@ -12,10 +12,6 @@
 #include "qemu/atomic.h"
 #include "qapi/error.h"
 #include "hw/hypertrace/hypercall.h"
-#include "hw/hypertrace/hypertrace.h"
-#ifdef CONFIG_TRACE_SIMPLE
-#include "trace/simple.h"
-#endif
 #include "hypertrace/abi.h"
 #include "trace.h"
 
@@ -43,36 +39,6 @@ void hypertrace_hypercall_record(const HypertraceHypercall *hc)
     }
     trace_hypertrace_hypercall(hc->cpu, hc->nr, hc->args[0], hc->args[1],
                                hc->args[2], hc->args[3]);
-}
-
-void hypertrace_set_event_time(uint64_t ns)
-{
-#ifdef CONFIG_TRACE_SIMPLE
-    trace_simple_event_time_ns = ns;
-#endif
-}
-
-void hypertrace_trace_batch_begin(void)
-{
-#ifdef CONFIG_TRACE_SIMPLE
-    st_batch_begin();
-#endif
-}
-
-void hypertrace_trace_batch_end(void)
-{
-#ifdef CONFIG_TRACE_SIMPLE
-    st_batch_end();
-#endif
-}
-
-bool hypertrace_trace_has_room(size_t len, bool wait)
-{
-#ifdef CONFIG_TRACE_SIMPLE
-    return st_buffer_has_room(len, wait);
-#else
-    return true;
-#endif
 }
 
 bool hypertrace_hypercall(const HypertraceHypercall *hc, int64_t *ret)

@@ -11,15 +11,43 @@
 #include "monitor/monitor.h"
 #include "monitor/hmp.h"
 #include "hw/hypertrace/hypertrace.h"
+#include "hw/hypertrace/probe.h"
+
+/* A device's counters as of each ring's last drain pass. */
+static HypertraceInfo *query_device(HypertraceState *s)
+{
+    HypertraceInfo *info = g_new0(HypertraceInfo, 1);
+    HypertraceRingInfoList **tail = &info->rings;
+    uint32_t r;
+
+    info->path = object_get_canonical_path(OBJECT(s));
+    info->mode = g_strdup(s->mode_name);
+    info->ring_size = 1u << s->ring_order;
+    info->clients = s->nr_clients;
+    info->errors = s->errors;
+    for (r = 0; r < s->nr_rings; r++) {
+        HypertraceRingInfo *ri = g_new0(HypertraceRingInfo, 1);
+
+        ri->ring = r;
+        ri->published = s->rings[r].published;
+        ri->consumed = s->rings[r].consumed;
+        ri->lost = s->rings[r].lost;
+        ri->errors = s->rings[r].errors;
+        ri->halted = s->rings[r].halted;
+        QAPI_LIST_APPEND(tail, ri);
+    }
+    if (s->has_probes) {
+        info->probes = hypertrace_probes_info();
+    }
+    return info;
+}
 
 static int query_one(Object *obj, void *opaque)
 {
     HypertraceInfoList ***tail = opaque;
 
     if (object_dynamic_cast(obj, TYPE_HYPERTRACE)) {
-        HypertraceClass *hc = (HypertraceClass *)object_get_class(obj);
-
-        QAPI_LIST_APPEND(*tail, hc->query(obj));
+        QAPI_LIST_APPEND(*tail, query_device(HYPERTRACE(obj)));
     }
     return 0;
 }

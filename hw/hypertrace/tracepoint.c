@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <glib.h>
+#define qemu_real_host_page_size() ((size_t)sysconf(_SC_PAGE_SIZE))
 #else
 #include "qemu/osdep.h"
 #endif
@@ -190,7 +191,7 @@ bool tracepoint_reader_open(TracepointReader *r, uint32_t id, int tid,
         .watermark = 1,
         .wakeup_watermark = 1,
     };
-    long page = sysconf(_SC_PAGESIZE);
+    long page = qemu_real_host_page_size();
 
     memset(r, 0, sizeof(*r));
     r->fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1,

@@ -11,7 +11,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "cpu.h"
-#include "sysemu/hw_accel.h"
+#include "system/hw_accel.h"
 #include "hw/hypertrace/probe.h"
 #include "hypertrace-probe.h"
 

@@ -570,8 +570,8 @@ static void test_bad_properties(void)
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
         g_autofree char *cmd = g_strdup_printf(
             "exec %s -M pc -nodefaults -display none -device hypertrace,%s "
-            "2>&1 | grep -q '%s'", g_getenv("QTEST_QEMU_BINARY"), cases[i].props,
-            cases[i].error);
+            "2>&1 | grep -q '%s'", g_getenv("QTEST_QEMU_BINARY"),
+            cases[i].props, cases[i].error);
         g_assert_cmpint(system(cmd), ==, 0);
     }
 }

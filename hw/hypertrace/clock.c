@@ -1,0 +1,76 @@
+/*
+ * hypertrace: the guest's TSC in host time
+ *
+ * Ring records carry the guest's TSC; trace backends want host
+ * CLOCK_MONOTONIC nanoseconds (get_clock()).  Under TCG the guest's TSC is
+ * QEMU's tick counter; under KVM it is the host's plus KVM's offset.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/timer.h"
+#include "system/cpu-timers.h"
+#include "system/cpus.h"
+#include "system/kvm.h"
+#include "system/runstate.h"
+#include "hypertrace-internal.h"
+
+/* Guest TSC: under TCG this is what RDTSC returns (tsc_offset aside). */
+static uint64_t ht_guest_tsc(const HypertraceClock *c)
+{
+    if (kvm_enabled()) {
+        return cpu_get_host_ticks() + c->kvm_tsc_offset;
+    }
+    return cpus_get_elapsed_ticks();
+}
+
+static void ht_clock_read_kvm_offset(HypertraceClock *c, int64_t now)
+{
+    if (!kvm_enabled() || !runstate_is_running() || qemu_in_vcpu_thread() ||
+        (c->kvm_tsc_offset_ns &&
+         now - c->kvm_tsc_offset_ns < NANOSECONDS_PER_SECOND)) {
+        return;
+    }
+    if (!hypertrace_kvm_tsc_offset(&c->kvm_tsc_offset)) {
+        warn_report_once("hypertrace: KVM did not give the guest's TSC; "
+                         "ring record times may be off by a constant");
+    }
+    c->kvm_tsc_offset_ns = now;
+}
+
+void ht_clock_update(HypertraceClock *c)
+{
+    uint64_t host_tsc = cpu_get_host_ticks();
+    int64_t ns = get_clock();
+
+    ht_clock_read_kvm_offset(c, ns);
+
+    c->ns_per_tick = (double)(ns - c->ns0) /
+                     (double)MAX(host_tsc - c->host_tsc0, 1);
+    /* A stopped VM's TSC stands still: keep the anchor of its last run. */
+    if (runstate_is_running()) {
+        c->anchor_tsc = ht_guest_tsc(c);
+        c->anchor_ns = get_clock();
+    }
+}
+
+void ht_clock_start(HypertraceClock *c)
+{
+    c->host_tsc0 = cpu_get_host_ticks();
+    c->ns0 = get_clock();
+    g_usleep(1000); /* a first rate; every drain pass refines it */
+    c->anchor_tsc = ht_guest_tsc(c);
+    c->anchor_ns = get_clock();
+    ht_clock_update(c);
+}
+
+uint64_t ht_clock_ns(const HypertraceClock *c, uint64_t tsc)
+{
+    double ns = c->anchor_ns +
+                (double)(int64_t)(tsc - c->anchor_tsc) * c->ns_per_tick;
+
+    /* The TSC is the guest's to write: keep any value in range. */
+    return ns <= 0 ? 0 : ns >= 0x1p63 ? INT64_MAX : (uint64_t)ns;
+}

@@ -1,0 +1,28 @@
+/*
+ * hypertrace device: what its files share
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_HYPERTRACE_INTERNAL_H
+#define HW_HYPERTRACE_INTERNAL_H
+
+#include "hw/hypertrace/hypertrace.h"
+
+/* clock.c: guest TSC values to host time */
+void ht_clock_start(HypertraceClock *c);
+void ht_clock_update(HypertraceClock *c);
+uint64_t ht_clock_ns(const HypertraceClock *c, uint64_t tsc);
+
+/* ring.c: the consumer of the shared-memory rings */
+void ht_guest_error(HypertraceState *s, uint32_t ring, uint32_t code,
+                    uint64_t value);
+uint32_t ht_ring_records(HypertraceState *s);
+void ht_ring_reset(HypertraceState *s, uint32_t r);
+void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val);
+void ht_drain(HypertraceState *s, uint32_t budget, bool final);
+void ht_drain_all(HypertraceState *s, bool final);
+
+/* regs.c: the control BAR */
+extern const MemoryRegionOps ht_ctrl_ops;
+
+#endif

@@ -1,0 +1,334 @@
+/*
+ * hypertrace: the consumer of the shared-memory rings
+ *
+ * Guests publish records without a VM exit; this side takes them out in
+ * position order, with every loss counted in its place, and emits them
+ * into QEMU's trace backends.  Everything in a ring header is the
+ * guest's to write, so every value read from it is checked.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bswap.h"
+#include "qemu/log.h"
+#include "qemu/main-loop.h"
+#include "qemu/timer.h"
+#include "trace/control.h"
+#include "hypertrace-internal.h"
+#include "trace.h"
+
+void ht_guest_error(HypertraceState *s, uint32_t ring, uint32_t code,
+                           uint64_t value)
+{
+    s->errors++;
+    if (ring < s->nr_rings) {
+        s->rings[ring].errors++;
+    }
+    trace_hypertrace_guest_error(ring, code, value);
+    qemu_log_mask(LOG_GUEST_ERROR,
+                  "hypertrace: guest error %u on ring 0x%x, value 0x%" PRIx64
+                  "\n", code, ring, value);
+}
+
+uint32_t ht_ring_records(HypertraceState *s)
+{
+    return 1u << s->ring_order;
+}
+
+static struct ht_ring_header *ht_ring_header(HypertraceState *s, uint32_t r)
+{
+    return (struct ht_ring_header *)(s->data_ptr +
+                                     (size_t)r * s->ring_stride);
+}
+
+static struct ht_record *ht_ring_record(HypertraceState *s, uint32_t r,
+                                        uint64_t pos)
+{
+    uint8_t *base = (uint8_t *)ht_ring_header(s, r) + HT_RING_HEADER_SIZE;
+    uint64_t slot = pos & (ht_ring_records(s) - 1);
+
+    return (struct ht_record *)(base + slot * HT_RECORD_SIZE);
+}
+
+static void ht_ring_halt(HypertraceState *s, uint32_t r, uint32_t code,
+                         uint64_t value)
+{
+    s->rings[r].halted = true;
+    ht_guest_error(s, r, code, value);
+}
+
+static void ht_ring_lose(HypertraceState *s, uint32_t r, uint64_t count)
+{
+    s->rings[r].lost += count;
+    trace_hypertrace_lost(r, count);
+}
+
+/* Account the records that producers dropped on a full ring. */
+static void ht_ring_collect_guest_lost(HypertraceState *s, uint32_t r)
+{
+    HypertraceRing *ring = &s->rings[r];
+    uint64_t lost = le64_to_cpu(qatomic_read(&ht_ring_header(s, r)->lost));
+
+    if (lost < ring->guest_lost) {
+        ht_guest_error(s, r, HT_ERR_LOST_DECREASED, lost);
+    } else if (lost > ring->guest_lost) {
+        ht_ring_lose(s, r, lost - ring->guest_lost);
+    }
+    ring->guest_lost = lost;
+}
+
+static void ht_emit_event(HypertraceState *s, uint32_t r,
+                          const struct ht_record *rec)
+{
+    uint64_t tsc = le64_to_cpu(rec->tsc);
+    uint64_t ns = ht_clock_ns(&s->clock, tsc);
+
+    hypertrace_set_event_time(ns);
+    trace_hypertrace_event(r, le32_to_cpu(rec->id), le64_to_cpu(rec->args[0]),
+                           le64_to_cpu(rec->args[1]),
+                           le64_to_cpu(rec->args[2]),
+                           le64_to_cpu(rec->args[3]),
+                           le64_to_cpu(rec->args[4]),
+                           le64_to_cpu(rec->args[5]), tsc, ns);
+    hypertrace_set_event_time(0);
+}
+
+typedef enum HtTake {
+    HT_TAKE_RECORD,     /* copied out */
+    HT_TAKE_LOST,       /* skipped: overwritten, or never committed */
+    HT_TAKE_WAIT,       /* not committed yet: come back later */
+} HtTake;
+
+/*
+ * Wait for the uncommitted record at the consumer position (the wait
+ * starts when the device first sees it): true while its producer still
+ * has time to commit it, HT_COMMIT_TIMEOUT_NS.
+ */
+static bool ht_ring_await_commit(HypertraceRing *ring, int64_t now)
+{
+    if (ring->stall_since_ns == 0 || ring->stall_pos != ring->consumer) {
+        ring->stall_pos = ring->consumer;
+        ring->stall_since_ns = now;
+        return true;
+    }
+    return now - ring->stall_since_ns < HT_COMMIT_TIMEOUT_NS;
+}
+
+/*
+ * Take the record at the consumer position into @copy.  A reservation
+ * left uncommitted for HT_COMMIT_TIMEOUT_NS, or at all in a @final drain
+ * (its producer is gone), is skipped and must be counted lost.
+ */
+static HtTake ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
+                           bool final, struct ht_record *copy)
+{
+    HypertraceRing *ring = &s->rings[r];
+    struct ht_record *rec = ht_ring_record(s, r, ring->consumer);
+    uint32_t want = (uint32_t)(ring->consumer + 1);
+    HtTake take = HT_TAKE_LOST; /* unless copied whole */
+
+    if (le32_to_cpu(qatomic_load_acquire(&rec->commit)) == want) {
+        memcpy(copy, rec, sizeof(*copy));
+        smp_rmb();
+        if (le32_to_cpu(qatomic_read(&rec->commit)) == want) {
+            ring->consumed++;
+            take = HT_TAKE_RECORD;
+        }
+    } else if (!final && ht_ring_await_commit(ring, now)) {
+        return HT_TAKE_WAIT;
+    }
+    ring->stall_since_ns = 0;
+    ring->consumer++;
+    return take;
+}
+
+/* A bound on one hypertrace_event in any backend's buffer. */
+#define HT_TRACE_RECORD_MAX 256
+
+/*
+ * Records copied out of a ring before they are emitted: their cache misses
+ * (the records sit in another CPU's cache, or in DRAM) overlap, and the
+ * trace backend is asked for room once per batch.
+ */
+#define HT_TAKE_BATCH 16
+
+/*
+ * Whether to emit a batch of records now.  Leave records in the ring,
+ * which the guest sized for its bursts, rather than have a full trace
+ * buffer drop them: the drain timer comes back for them.  A drain of
+ * everything (@drain_all) waits for the trace writer instead, and if it is
+ * stuck (trace-file off, a pipe nobody reads), lets the backend drop and
+ * count the rest of the pass.
+ */
+static bool ht_trace_takes_batch(HypertraceState *s, bool drain_all)
+{
+    if (!trace_event_get_state_backends(TRACE_HYPERTRACE_EVENT) ||
+        (drain_all && s->trace_stuck) ||
+        hypertrace_trace_has_room(HT_TAKE_BATCH * HT_TRACE_RECORD_MAX,
+                                  drain_all)) {
+        return true;
+    }
+    s->trace_stuck = drain_all;
+    return drain_all;
+}
+
+static void ht_emit_batch(HypertraceState *s, uint32_t r,
+                          const struct ht_record *batch, uint32_t n)
+{
+    uint32_t i;
+
+    if (!n) {
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        ht_emit_event(s, r, &batch[i]);
+    }
+}
+
+/*
+ * Take and emit the records of ring @r below @reserve, at most @budget,
+ * in position order with each loss in its place; false if the trace had
+ * no room for them.
+ */
+static bool ht_ring_emit(HypertraceState *s, uint32_t r, uint64_t reserve,
+                         uint32_t *budget, bool final)
+{
+    HypertraceRing *ring = &s->rings[r];
+    struct ht_record batch[HT_TAKE_BATCH];
+    int64_t now = get_clock();
+    bool drain_all = *budget == UINT32_MAX;
+    bool room = true;
+    uint32_t n = 0;
+    HtTake take;
+
+    while (ring->consumer < reserve && *budget > 0) {
+        if (n == 0 && !ht_trace_takes_batch(s, drain_all)) {
+            room = false;
+            break;
+        }
+        take = ht_ring_take(s, r, now, final, &batch[n]);
+        if (take == HT_TAKE_WAIT) {
+            break;
+        }
+        (*budget)--;
+        if (take == HT_TAKE_LOST) {
+            ht_emit_batch(s, r, batch, n); /* the records before it first */
+            n = 0;
+            ht_ring_lose(s, r, 1);
+        } else if (++n == HT_TAKE_BATCH) {
+            ht_emit_batch(s, r, batch, n);
+            n = 0;
+        }
+    }
+    ht_emit_batch(s, r, batch, n);
+    return room;
+}
+
+/*
+ * Drain at most @budget records of ring @r (UINT32_MAX: all of them);
+ * true if more are waiting and the trace can take them now.
+ */
+static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
+                          bool final)
+{
+    HypertraceRing *ring = &s->rings[r];
+    struct ht_ring_header *hdr = ht_ring_header(s, r);
+    uint64_t size = ht_ring_records(s);
+    uint64_t reserve, avail;
+    bool room;
+
+    if (ring->halted) {
+        return false;
+    }
+    reserve = le64_to_cpu(qatomic_load_acquire(&hdr->reserve));
+    if (reserve < ring->consumer) {
+        ht_ring_halt(s, r, HT_ERR_RESERVE_BEHIND, reserve);
+        return false;
+    }
+    avail = reserve - ring->consumer;
+    if (avail > size) {
+        if (s->mode == HT_MODE_DISCARD) {
+            ht_ring_halt(s, r, HT_ERR_RESERVE_AHEAD, reserve);
+            return false;
+        }
+        ht_ring_lose(s, r, avail - size); /* overwritten before we came */
+        ring->consumer = reserve - size;
+    }
+    ring->published = reserve;
+    room = ht_ring_emit(s, r, reserve, &budget, final);
+    qatomic_store_release(&hdr->consumer, cpu_to_le64(ring->consumer));
+    ht_ring_collect_guest_lost(s, r);
+    return ring->consumer < reserve && budget == 0 && room;
+}
+
+void ht_drain(HypertraceState *s, uint32_t budget, bool final)
+{
+    bool more = false;
+    uint32_t r;
+
+    ht_clock_update(&s->clock);
+    s->trace_stuck = false;
+    for (r = 0; r < s->nr_rings; r++) {
+        more |= ht_ring_drain(s, r, budget, final);
+    }
+    if (more) {
+        qemu_bh_schedule(s->drain_bh); /* yield to the main loop first */
+    }
+}
+
+/*
+ * Drain everything that is committed: for stops, where the guest may
+ * still resume, and @final for resets and exit, where it will not.
+ */
+void ht_drain_all(HypertraceState *s, bool final)
+{
+    ht_drain(s, UINT32_MAX, final);
+}
+
+void ht_ring_reset(HypertraceState *s, uint32_t r)
+{
+    struct ht_ring_header *hdr = ht_ring_header(s, r);
+    HypertraceRing *ring = &s->rings[r];
+
+    memset(hdr, 0, s->ring_stride);
+    hdr->order = cpu_to_le32(s->ring_order);
+    hdr->mode = cpu_to_le32(s->mode);
+    hdr->watermark = cpu_to_le32(ht_ring_records(s) / 2);
+    hdr->ring = cpu_to_le32(r);
+    hdr->stride = cpu_to_le32(s->ring_stride);
+    ring->consumer = 0;
+    ring->published = 0;
+    ring->guest_lost = 0;
+    ring->stall_since_ns = 0;
+    ring->halted = false;
+}
+
+/*
+ * A guest may reset at will, so this exit drains one budget's worth like
+ * any pass; what it leaves behind is counted lost.
+ */
+static void ht_ring_drain_for_reset(HypertraceState *s, uint32_t r)
+{
+    HypertraceRing *ring = &s->rings[r];
+
+    ht_ring_drain(s, r, s->drain_budget, false);
+    if (!ring->halted && ring->published > ring->consumer) {
+        ht_ring_lose(s, r, ring->published - ring->consumer);
+    }
+}
+
+void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val)
+{
+    if (val & ~(HT_RING_CTL_DOORBELL | HT_RING_CTL_RESET)) {
+        ht_guest_error(s, r, HT_ERR_BAD_CONTROL, val);
+        return;
+    }
+    if (val & HT_RING_CTL_RESET) {
+        ht_ring_drain_for_reset(s, r);
+        ht_ring_reset(s, r);
+    }
+    if (val & HT_RING_CTL_DOORBELL) {
+        qemu_bh_schedule(s->drain_bh);
+    }
+}

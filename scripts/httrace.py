@@ -25,18 +25,6 @@ def trace_events_file(build="build"):
     return os.path.join(build, "qemu-build", "trace", "trace-events-all")
 
 
-class _Lookup(dict):
-    """A dict whose missing keys raise ValueError (simpletrace would
-    sys.exit on an undeclared event, and KeyError says nothing)."""
-
-    def __init__(self, items, what):
-        super().__init__(items)
-        self.what = what
-
-    def __missing__(self, key):
-        raise ValueError("%s %r" % (self.what, key))
-
-
 def _text(value):
     if isinstance(value, bytes):
         return value.decode(errors="replace")
@@ -54,19 +42,23 @@ def read_simpletrace(trace_file, build="build", events_file=None):
     events_file = events_file or trace_events_file(build)
     with open(events_file) as f:
         events = read_events(f, events_file)
-    edict = _Lookup({e.name: e for e in events},
-                    "the trace has an event not declared in %s:" % events_file)
-    dropped = simpletrace.Event.build(
-        "Dropped_Event(uint64_t num_events_dropped)", 0, "httrace")
-    edict["dropped"] = dropped
-    idtoname = _Lookup({simpletrace.dropped_event_id: "dropped"},
-                       "record of an unmapped event id")
     with open(trace_file, "rb") as log:
         simpletrace.read_trace_header(log)
-        for rec in simpletrace.read_trace_records(edict, idtoname, log):
-            name, ts, pid = rec[0], rec[1], rec[2]
-            argnames = [a[1] for a in edict[name].args]
-            yield name, ts, pid, dict(zip(argnames, map(_text, rec[3:])))
+        records = simpletrace.read_trace_records(events, log, True)
+        while True:
+            # simpletrace raises these for a trace that does not match
+            try:
+                rec = next(records)
+            except StopIteration:
+                return
+            except simpletrace.SimpleException as e:
+                raise ValueError("the trace has an event not declared in "
+                                 "%s: %s" % (events_file, e))
+            except KeyError as e:
+                raise ValueError("record of an unmapped event id %s" % e)
+            event, name, ts, pid = rec[:4]
+            argnames = [a[1] for a in event.args]
+            yield name, ts, pid, dict(zip(argnames, map(_text, rec[4:])))
 
 
 def _ctf_value(field):

@@ -74,12 +74,14 @@ class Run:
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
               trace_events="hypertrace_*", machine="pc", log="/dev/null",
               trace_file=None):
-    """Boot a guest under TCG with the simple backend: a multiboot test
-    guest by name, or any kernel by absolute path."""
+    """Boot a guest under TCG (unless qemu_args name an -accel) with the
+    simple backend: a multiboot test guest by name, or any kernel by
+    absolute path."""
     tmp = tempfile.mkdtemp(prefix="ht-")
     trace = trace_file or os.path.join(tmp, "trace.bin")
     serial = os.path.join(tmp, "serial.txt")
-    cmd = [QEMU, "-M", machine, "-accel", "tcg", "-m", "256",
+    accel = [] if "-accel" in qemu_args else ["-accel", "tcg"]
+    cmd = [QEMU, "-M", machine] + accel + ["-m", "256",
            "-display", "none", "-no-reboot", "-nodefaults",
            "-serial", "file:" + serial,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",

@@ -106,6 +106,22 @@ static void entry_probe_free(gpointer p)
     g_free(probe);
 }
 
+static void ht_tb_flush_work(CPUState *cpu, run_on_cpu_data data)
+{
+    tb_flush(cpu);
+}
+
+/*
+ * TCG: throw away translated code before @cpu runs any more of it.  Our
+ * callers run during translation or in a helper, so always defer the
+ * flush to a safe point: a flush now would free the code being built or
+ * run, and deadlock on the page locks that translation holds.
+ */
+static void ht_retranslate(CPUState *cpu)
+{
+    async_safe_run_on_cpu(cpu, ht_tb_flush_work, RUN_ON_CPU_NULL);
+}
+
 /*
  * TCG: retranslate so that @addr calls the helper; KVM: a breakpoint,
  * which reaches the vCPUs at ht_kvm_sync(), after the lock is dropped:
@@ -115,7 +131,7 @@ static bool ht_arm(CPUState *cpu, uint64_t addr)
 {
     if (!kvm_enabled()) {
         if (cpu) {
-            tb_flush(cpu);
+            ht_retranslate(cpu);
         }
         return true;
     }
@@ -343,7 +359,7 @@ static void ht_check_kernel(CPUState *cpu)
                     ht_probes.symbols_path);
         ht_probes.kaslr = offset;
         if (!kvm_enabled()) {
-            tb_flush(cpu);      /* code of an earlier boot, other offset */
+            ht_retranslate(cpu); /* code of an earlier boot, other offset */
         }
     }
     ht_probes.kernel = KERNEL_OK;

@@ -6,6 +6,7 @@
 #   make bench    per-event cost benchmarks (not part of check)
 #   make check-sanitize  every test on a QEMU built with ASan and UBSan
 #   make fuzz     libFuzzer on the device (FUZZ_SECONDS=600, FUZZ_TARGET)
+#   make checkpatch  QEMU's checkpatch.pl on every patch and our C files
 #   make clean    remove build products, keep the fetched QEMU source
 #   make distclean  remove build/ entirely
 
@@ -21,13 +22,14 @@ PYTHON := /usr/bin/python3
 QEMU_CONFIGURE := --target-list=x86_64-softmmu \
 	--enable-trace-backends=simple,log,ust \
 	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
-	--disable-docs --with-git-submodules=ignore \
+	--disable-docs --disable-download --disable-install-blobs \
+	--python=$(PYTHON) \
 	$(QEMU_EXTRA_CONFIGURE)
 QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
 	trace/trace-events-all
 
 .PHONY: all qemu qemu-sanitize qemu-simple ours overlay check check-sanitize demo \
-	bench fuzz clean distclean
+	bench fuzz checkpatch clean distclean
 all: qemu ours
 
 $(B)/config.mk: configure
@@ -45,8 +47,9 @@ $(B)/.deps-stamp: scripts/install-deps.sh
 	scripts/install-deps.sh
 	@touch $@
 
-$(B)/upstream/src/VERSION: | $(B)/.deps-stamp
+$(B)/upstream/src/VERSION: scripts/fetch-qemu.sh | $(B)/.deps-stamp
 	scripts/fetch-qemu.sh $(B)/upstream
+	@touch $@
 
 $(QSRC)/.hypertrace-patched: $(PRISTINE)/VERSION patches/series \
 		$(wildcard patches/*.patch) | $(B)/config.mk $(B)/.deps-stamp
@@ -109,7 +112,7 @@ $(FUZZBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched ove
 	cd $(FUZZBUILD) && ../qemu-src/configure --target-list=i386-softmmu \
 		--cc=clang --cxx=clang++ --enable-fuzzing --enable-sanitizers \
 		--enable-trace-backends=log --disable-docs --disable-werror \
-		--with-git-submodules=ignore
+		--disable-download --disable-install-blobs --python=$(PYTHON)
 
 fuzz: overlay $(FUZZBUILD)/build.ninja
 	ninja -C $(FUZZBUILD) qemu-fuzz-i386
@@ -145,6 +148,21 @@ qemu-simple: overlay $(SIMPLEBUILD)/build.ninja
 
 bench: all qemu-simple
 	$(PYTHON) tests/bench/run.py --build $(B) --simple-build $(SIMPLEBUILD)
+
+# QEMU's own style checker, from the pinned tree, on every patch of the
+# series and on each C file that we add to QEMU's tree.
+QEMU_C_FILES = $(shell git ls-files 'hw/*.[ch]' 'include/hw/*.[ch]' \
+	'target/*.[ch]' 'accel/*.[ch]' 'tests/qtest/*.[ch]' 2>/dev/null)
+checkpatch: $(PRISTINE)/VERSION
+	@fail=0; for p in $$(cat patches/series); do \
+		$(PRISTINE)/scripts/checkpatch.pl -q patches/$$p || \
+			{ echo "checkpatch: patches/$$p"; fail=1; }; \
+	done; \
+	for f in $(QEMU_C_FILES); do \
+		$(PRISTINE)/scripts/checkpatch.pl -q --no-tree -f $$f || \
+			{ echo "checkpatch: $$f"; fail=1; }; \
+	done; \
+	[ $$fail = 0 ] && echo "checkpatch: $(words $(shell cat patches/series)) patches and $(words $(QEMU_C_FILES)) files clean"
 
 clean:
 	rm -rf $(QBUILD) $(SANBUILD) $(FUZZBUILD) $(SIMPLEBUILD) $(GBUILD) $(QEMU) \

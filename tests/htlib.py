@@ -73,7 +73,7 @@ class Run:
 
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
               trace_events="hypertrace_*", machine="pc", log="/dev/null",
-              trace_file=None):
+              trace_file=None, reboot=False):
     """Boot a guest under TCG (unless qemu_args name an -accel) with the
     simple backend: a multiboot test guest by name, or any kernel by
     absolute path."""
@@ -82,12 +82,14 @@ def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
     serial = os.path.join(tmp, "serial.txt")
     accel = [] if "-accel" in qemu_args else ["-accel", "tcg"]
     cmd = [QEMU, "-M", machine] + accel + ["-m", "256",
-           "-display", "none", "-no-reboot", "-nodefaults",
+           "-display", "none", "-nodefaults",
            "-serial", "file:" + serial,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
            "-kernel", os.path.join(GUESTS, kernel),
            "-trace", "enable=%s,file=%s" % (trace_events, trace),
            "-D", log]
+    if not reboot:
+        cmd += ["-no-reboot"]
     if device:
         cmd += ["-device", device]
     cmd += list(qemu_args)

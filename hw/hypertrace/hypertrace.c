@@ -387,6 +387,11 @@ static void ht_class_init(ObjectClass *klass, void *data)
     k->class_id = HT_PCI_CLASS;
     dc->desc = "Guest-to-host tracing: shared-memory rings and sync events";
     device_class_set_legacy_reset(dc, ht_reset);
+    /*
+     * Probes and hypercalls belong to the whole VM, and translated code
+     * calls into them: the device stays as long as the machine.
+     */
+    dc->hotpluggable = false;
     device_class_set_props(dc, ht_properties);
     set_bit(DEVICE_CATEGORY_MISC, dc->categories);
 }

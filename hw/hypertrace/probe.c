@@ -67,8 +67,18 @@ typedef struct PendingKey {
 
 bool hypertrace_probes_enabled;
 
+/*
+ * Lives as long as QEMU: translated code may still call the probe helper
+ * after the probes stop, and must find them stopped, not a freed lock.
+ */
+static QemuMutex ht_probes_lock;
+
+static void __attribute__((constructor)) ht_probes_lock_init(void)
+{
+    qemu_mutex_init(&ht_probes_lock);
+}
+
 static struct {
-    QemuMutex lock;
     char *symbols_path;
     GPtrArray *probes;      /* EntryProbe *, owned */
     GHashTable *by_link;    /* &link_addr of every probe */
@@ -416,16 +426,25 @@ static bool ht_probed(uint64_t pc)
            ht_milestone_at(pc);
 }
 
-bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc)
+static bool ht_lookup_locked(CPUState *cpu, uint64_t pc)
 {
     bool probed;
 
-    WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
-        probed = ht_probed(pc); /* KVM: armed, even if the check moves it */
-        if (ht_check_kernel_at(cpu, pc)) {
-            probed = probed || ht_probed(pc);   /* TCG: armed just now */
-        }
+    QEMU_LOCK_GUARD(&ht_probes_lock);
+    if (!ht_probes.probes) {
+        return false;           /* stopped */
     }
+    probed = ht_probed(pc);     /* KVM: armed, even if the check moves it */
+    if (ht_check_kernel_at(cpu, pc)) {
+        probed = probed || ht_probed(pc);   /* TCG: armed just now */
+    }
+    return probed;
+}
+
+bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc)
+{
+    bool probed = ht_lookup_locked(cpu, pc);
+
     ht_kvm_sync();
     return probed;
 }
@@ -526,7 +545,10 @@ static void ht_hit_entry(const HypertraceProbeHit *hit)
 
 void hypertrace_probe_hit(const HypertraceProbeHit *hit)
 {
-    WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
+    WITH_QEMU_LOCK_GUARD(&ht_probes_lock) {
+        if (!ht_probes.probes) {
+            break;      /* stopped: code translated before still calls */
+        }
         ht_check_kernel_at(hit->cpu, hit->pc);
         ht_hit_return(hit);
         ht_hit_milestones(hit);
@@ -596,7 +618,6 @@ static void ht_arm_milestones(void)
 
 static void ht_probes_init(void)
 {
-    qemu_mutex_init(&ht_probes.lock);
     ht_probes.probes = g_ptr_array_new_with_free_func(entry_probe_free);
     ht_probes.entries = g_hash_table_new(g_int64_hash, g_int64_equal);
     ht_probes.by_link = g_hash_table_new(g_int64_hash, g_int64_equal);
@@ -645,14 +666,16 @@ void hypertrace_probes_stop(void)
         kvm_arch_remove_all_hw_breakpoints();
         ht_probes.kvm_dirty = true;
         ht_kvm_sync();
+    } else if (first_cpu) {
+        ht_retranslate(first_cpu);  /* drop the helper calls */
     }
+    QEMU_LOCK_GUARD(&ht_probes_lock);
     g_hash_table_destroy(ht_probes.pending);
     g_hash_table_destroy(ht_probes.returns);
     g_hash_table_destroy(ht_probes.entries);
     g_hash_table_destroy(ht_probes.by_link);
     g_ptr_array_free(ht_probes.probes, true);
     g_free(ht_probes.symbols_path);
-    qemu_mutex_destroy(&ht_probes.lock);
     memset(&ht_probes, 0, sizeof(ht_probes));
 }
 
@@ -664,7 +687,7 @@ HypertraceProbeInfo *hypertrace_probes_info(void)
     };
     HypertraceProbeInfo *info = g_new0(HypertraceProbeInfo, 1);
 
-    QEMU_LOCK_GUARD(&ht_probes.lock);
+    QEMU_LOCK_GUARD(&ht_probes_lock);
     info->functions = ht_probes.probes->len;
     info->milestones = ht_probes.nr_milestones;
     info->kernel = g_strdup(kernel_states[ht_probes.kernel]);
@@ -682,7 +705,7 @@ void hypertrace_probes_reset(void)
     if (!ht_probes.probes) {
         return;
     }
-    WITH_QEMU_LOCK_GUARD(&ht_probes.lock) {
+    WITH_QEMU_LOCK_GUARD(&ht_probes_lock) {
         for (i = 0; i < ht_probes.nr_milestones; i++) {
             ht_probes.milestones[i].fired = false;
         }

@@ -1,6 +1,15 @@
 """What a hostile guest must not be able to do to QEMU (issue 13)."""
 
-from htlib import SharedRingVm, check, check_eq, run_guest
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+import htlib
+import httrace
+from htlib import Qmp, SharedRingVm, check, check_eq, run_guest
 
 
 def test_eject_then_reset_keeps_qemu_running():
@@ -32,3 +41,61 @@ def test_device_del_is_refused():
         check_eq(len(vm.command("query-hypertrace")["return"]), 1,
                  "devices after device_del")
         vm.command("quit")
+
+
+def test_probe_with_stack_in_mmio_leaves_the_monitor_answering():
+    """A probed function called over and over with its stack in MMIO
+    while the monitor asks for the probes' state 200 times.  The probe
+    used to read that stack holding the probe lock; the read waited for
+    the BQL, the main loop held it waiting for the probe lock, and QEMU
+    stopped answering.  Now the probe reads only guest RAM: every return
+    is counted untracked, and every answer comes within a second."""
+    tmp = tempfile.mkdtemp(prefix="ht-mmio-")
+    sock, trace = os.path.join(tmp, "qmp"), os.path.join(tmp, "trace")
+    elf = os.path.join(htlib.GUESTS, "mmiostack")
+    proc = subprocess.Popen(
+        [htlib.QEMU, "-M", "pc", "-accel", "tcg", "-m", "64",
+         "-display", "none", "-nodefaults", "-D", "/dev/null",
+         "-kernel", elf + ".elf",
+         "-device", "hypertrace,symbols=%s-elf64,probes=stack_probed" % elf,
+         "-trace", "enable=hypertrace_probe,file=" + trace,
+         "-qmp", "unix:%s,server=on,wait=off" % sock],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        qmp = Qmp(sock)
+        qmp.sock.settimeout(5)      # a hung QEMU fails the test, not CI
+        deadline = time.monotonic() + 30
+        while not qmp.command("query-hypertrace")["return"][0]["probes"][
+                "untracked-returns"]:
+            check(time.monotonic() < deadline, "the guest never called")
+            time.sleep(0.01)
+        slowest = 0.0
+        for i in range(200):
+            t0 = time.monotonic()
+            try:
+                info = qmp.command("query-hypertrace")["return"][0]
+            except socket.timeout:
+                raise AssertionError("QEMU stopped answering after %d "
+                                     "queries" % i)
+            slowest = max(slowest, time.monotonic() - t0)
+        check(slowest < 1.0, "slowest answer %.3f s" % slowest)
+        qmp.command("stop")
+        untracked = qmp.command("query-hypertrace")["return"][0][
+            "probes"]["untracked-returns"]
+        qmp.command("quit")
+        check_eq(proc.wait(30), 0, "exit status\n" + proc.stderr.read())
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    events = list(httrace.read_simpletrace(trace, htlib.BUILD))
+    entries = [e for e in events
+               if e[0] == "hypertrace_probe" and e[3]["ret"] == 0]
+    # the simple backend drops what its buffer cannot take, and counts it
+    dropped = sum(e[3]["num_events_dropped"] for e in events
+                  if e[0] == "dropped")
+    check(len(entries) > 0, "no probe hit")
+    check_eq(untracked, len(entries) + dropped,
+             "untracked returns (one per call), entries %d + dropped %d"
+             % (len(entries), dropped))
+    shutil.rmtree(tmp)

@@ -15,10 +15,12 @@
 #include "qemu/bswap.h"
 #include "qemu/error-report.h"
 #include "qemu/lockable.h"
+#include "qemu/rcu.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
 #include "exec/exec-all.h"
 #include "exec/tb-flush.h"
+#include "exec/memory.h"
 #include "exec/gdbstub.h"
 #include "gdbstub/enums.h"
 #include "hw/core/cpu.h"
@@ -70,6 +72,8 @@ bool hypertrace_probes_enabled;
 /*
  * Lives as long as QEMU: translated code may still call the probe helper
  * after the probes stop, and must find them stopped, not a freed lock.
+ * Never held across a read of guest memory: a read may take the BQL,
+ * which the main loop holds when it asks for the probes' state.
  */
 static QemuMutex ht_probes_lock;
 
@@ -320,12 +324,52 @@ static void ht_disarm_kernel_entries(void)
     }
 }
 
+static bool ht_copy_ram(CPUState *cpu, MemTxAttrs attrs, hwaddr addr,
+                        void *out, hwaddr len)
+{
+    AddressSpace *as = cpu_get_address_space(cpu,
+                                             cpu_asidx_from_attrs(cpu, attrs));
+    MemoryRegion *mr;
+    hwaddr xlat, plen = len;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &plen, false, attrs);
+    if (plen < len || !memory_region_is_ram(mr) ||
+        memory_region_is_ram_device(mr)) {
+        return false;
+    }
+    memcpy(out, (uint8_t *)memory_region_get_ram_ptr(mr) + xlat, len);
+    return true;
+}
+
+bool hypertrace_read_guest_ram(CPUState *cpu, vaddr addr, void *buf,
+                               size_t len)
+{
+    uint8_t *out = buf;
+
+    while (len) {
+        vaddr page = addr & TARGET_PAGE_MASK;
+        size_t n = MIN(len, page + TARGET_PAGE_SIZE - addr);
+        MemTxAttrs attrs;
+        hwaddr phys = cpu_get_phys_page_attrs_debug(cpu, page, &attrs);
+
+        if (phys == -1 ||
+            !ht_copy_ram(cpu, attrs, phys + (addr - page), out, n)) {
+            return false;
+        }
+        addr += n;
+        out += n;
+        len -= n;
+    }
+    return true;
+}
+
 static bool ht_banner_at(CPUState *cpu, int64_t offset)
 {
     char buf[sizeof(LINUX_BANNER) - 1];
 
-    return !cpu_memory_rw_debug(cpu, ht_probes.banner + offset, buf,
-                                sizeof(buf), false) &&
+    return hypertrace_read_guest_ram(cpu, ht_probes.banner + offset, buf,
+                                     sizeof(buf)) &&
            !memcmp(buf, LINUX_BANNER, sizeof(buf));
 }
 
@@ -347,13 +391,36 @@ static bool ht_find_kaslr(CPUState *cpu, int64_t *offset)
     return false;
 }
 
-/* The kernel runs: arm its probes where it really is, or refuse them. */
-static void ht_check_kernel(CPUState *cpu)
-{
+/* Where the kernel was found, by a search that read guest memory. */
+typedef struct KernelFound {
+    bool searched;
+    bool found;
     int64_t offset;
+} KernelFound;
+
+/*
+ * Search for the kernel if this is its first instruction of a boot.  It
+ * reads guest memory, so never with the lock held: see the lock.
+ */
+static KernelFound ht_search_kernel(CPUState *cpu, uint64_t pc)
+{
+    KernelFound k = { 0 };
+
+    if (qatomic_read(&ht_probes.kernel) == KERNEL_UNCHECKED &&
+        pc >= KERNEL_MAP_START) {
+        k.searched = true;
+        k.found = ht_find_kaslr(cpu, &k.offset);
+    }
+    return k;
+}
+
+/* The kernel runs: arm its probes where it really is, or refuse them. */
+static void ht_check_kernel(CPUState *cpu, const KernelFound *k)
+{
+    int64_t offset = k->offset;
 
     ht_disarm_kernel_entries();
-    if (!ht_find_kaslr(cpu, &offset)) {
+    if (!k->found) {
         ht_probes.kernel = KERNEL_REFUSED;
         error_report("hypertrace: symbols=%s do not match the running "
                      "kernel: linux_banner is not at 0x%" PRIx64 " nor at "
@@ -398,12 +465,14 @@ static void ht_probes_rearm_kernel(void)
  * translated, KVM at a breakpoint hit (it has no translation to check at).
  * Returns whether it checked.
  */
-static bool ht_check_kernel_at(CPUState *cpu, uint64_t pc)
+static bool ht_check_kernel_at(CPUState *cpu, uint64_t pc,
+                               const KernelFound *k)
 {
-    if (ht_probes.kernel != KERNEL_UNCHECKED || pc < KERNEL_MAP_START) {
+    if (ht_probes.kernel != KERNEL_UNCHECKED || pc < KERNEL_MAP_START ||
+        !k->searched) {
         return false;
     }
-    ht_check_kernel(cpu);
+    ht_check_kernel(cpu, k);
     return true;
 }
 
@@ -426,7 +495,8 @@ static bool ht_probed(uint64_t pc)
            ht_milestone_at(pc);
 }
 
-static bool ht_lookup_locked(CPUState *cpu, uint64_t pc)
+static bool ht_lookup_locked(CPUState *cpu, uint64_t pc,
+                             const KernelFound *k)
 {
     bool probed;
 
@@ -435,7 +505,7 @@ static bool ht_lookup_locked(CPUState *cpu, uint64_t pc)
         return false;           /* stopped */
     }
     probed = ht_probed(pc);     /* KVM: armed, even if the check moves it */
-    if (ht_check_kernel_at(cpu, pc)) {
+    if (ht_check_kernel_at(cpu, pc, k)) {
         probed = probed || ht_probed(pc);   /* TCG: armed just now */
     }
     return probed;
@@ -443,7 +513,8 @@ static bool ht_lookup_locked(CPUState *cpu, uint64_t pc)
 
 bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc)
 {
-    bool probed = ht_lookup_locked(cpu, pc);
+    KernelFound k = ht_search_kernel(cpu, pc);
+    bool probed = ht_lookup_locked(cpu, pc, &k);
 
     ht_kvm_sync();
     return probed;
@@ -494,14 +565,30 @@ static void ht_untracked(const char *why, const EntryProbe *probe)
     }
 }
 
-/* Follow the return of this call: the site is the word at the stack. */
-static void ht_follow_return(const HypertraceProbeHit *hit, EntryProbe *probe)
+/*
+ * The word at the top of the stack, read before the lock: at an entry
+ * probe it is the return address.  Only from RAM: false for a stack in
+ * MMIO or unmapped.
+ */
+static bool ht_read_stack_top(const HypertraceProbeHit *hit, uint64_t *top)
 {
     uint8_t word[8];
+
+    if (!hypertrace_read_guest_ram(hit->cpu, hit->sp, word, hit->slot)) {
+        return false;
+    }
+    *top = hit->slot == 8 ? ldq_le_p(word) : ldl_le_p(word);
+    return true;
+}
+
+/* Follow the return of this call: the site is the word at the stack. */
+static void ht_follow_return(const HypertraceProbeHit *hit, EntryProbe *probe,
+                             const uint64_t *site)
+{
     PendingKey *key;
 
-    if (cpu_memory_rw_debug(hit->cpu, hit->sp, word, hit->slot, false)) {
-        ht_untracked("its stack is not readable", probe);
+    if (!site) {
+        ht_untracked("its stack is not in guest RAM", probe);
         return;
     }
     if (g_hash_table_size(ht_probes.pending) >= MAX_PENDING_RETURNS) {
@@ -509,7 +596,7 @@ static void ht_follow_return(const HypertraceProbeHit *hit, EntryProbe *probe)
         return;
     }
     key = g_new(PendingKey, 1);
-    key->site = hit->slot == 8 ? ldq_le_p(word) : ldl_le_p(word);
+    key->site = *site;
     key->sp = hit->sp + hit->slot;
     /* a stale frame with the same key is dead: this call took its slot */
     g_hash_table_replace(ht_probes.pending, key, probe);
@@ -529,7 +616,7 @@ static void ht_follow_return(const HypertraceProbeHit *hit, EntryProbe *probe)
     }
 }
 
-static void ht_hit_entry(const HypertraceProbeHit *hit)
+static void ht_hit_entry(const HypertraceProbeHit *hit, const uint64_t *site)
 {
     EntryProbe *probe = g_hash_table_lookup(ht_probes.entries, &hit->pc);
 
@@ -540,19 +627,23 @@ static void ht_hit_entry(const HypertraceProbeHit *hit)
                            hit->args[0], hit->args[1], hit->args[2],
                            hit->args[3], hit->args[4], hit->args[5],
                            probe->name);
-    ht_follow_return(hit, probe);
+    ht_follow_return(hit, probe, site);
 }
 
 void hypertrace_probe_hit(const HypertraceProbeHit *hit)
 {
+    KernelFound k = ht_search_kernel(hit->cpu, hit->pc);
+    uint64_t top;
+    bool top_ok = ht_read_stack_top(hit, &top);
+
     WITH_QEMU_LOCK_GUARD(&ht_probes_lock) {
         if (!ht_probes.probes) {
             break;      /* stopped: code translated before still calls */
         }
-        ht_check_kernel_at(hit->cpu, hit->pc);
+        ht_check_kernel_at(hit->cpu, hit->pc, &k);
         ht_hit_return(hit);
         ht_hit_milestones(hit);
-        ht_hit_entry(hit);
+        ht_hit_entry(hit, top_ok ? &top : NULL);
     }
     ht_kvm_sync();
 }

@@ -24,9 +24,9 @@ static void x86_probe_stack_args(HypertraceProbeHit *hit)
     uint8_t words[HYPERTRACE_PROBE_ARGS * 4];
     int i;
 
-    if (cpu_memory_rw_debug(hit->cpu, hit->sp + 4, words, sizeof(words),
-                            false)) {
-        return;
+    if (!hypertrace_read_guest_ram(hit->cpu, hit->sp + 4, words,
+                                   sizeof(words))) {
+        return;     /* not in guest RAM: the arguments read as 0 */
     }
     for (i = 0; i < HYPERTRACE_PROBE_ARGS; i++) {
         hit->args[i] = ldl_le_p(words + 4 * i);

@@ -42,6 +42,14 @@ static inline bool hypertrace_probe_at(CPUState *cpu, uint64_t pc)
 void hypertrace_probe_hit(const HypertraceProbeHit *hit);
 
 /*
+ * Read guest virtual memory at @addr into @buf, only where it is guest
+ * RAM: MMIO reads have side effects and may take the BQL.  False, with
+ * @buf partly written, when any byte is not in RAM or not mapped.
+ */
+bool hypertrace_read_guest_ram(CPUState *cpu, vaddr addr, void *buf,
+                               size_t len);
+
+/*
  * Device side.  @probes lists names, globs and 0x addresses, separated
  * by ':' or ','; @symbols may be NULL when every probe is an address.
  */

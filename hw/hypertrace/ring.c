@@ -286,22 +286,37 @@ void ht_drain_all(HypertraceState *s, bool final)
     ht_drain(s, UINT32_MAX, final);
 }
 
-void ht_ring_reset(HypertraceState *s, uint32_t r)
+/*
+ * Start ring @r again at position @pos, in constant time: the slots keep
+ * what they hold.  A record left there carries an older position's commit
+ * value, which no position from @pos on matches before 2^32 more records,
+ * the same bound that holds as the ring wraps.
+ */
+static void ht_ring_restart(HypertraceState *s, uint32_t r, uint64_t pos)
 {
     struct ht_ring_header *hdr = ht_ring_header(s, r);
     HypertraceRing *ring = &s->rings[r];
 
-    memset(hdr, 0, s->ring_stride);
+    qatomic_set(&hdr->reserve, cpu_to_le64(pos));
+    qatomic_set(&hdr->lost, 0);
+    qatomic_store_release(&hdr->consumer, cpu_to_le64(pos));
     hdr->order = cpu_to_le32(s->ring_order);
     hdr->mode = cpu_to_le32(s->mode);
     hdr->watermark = cpu_to_le32(ht_ring_records(s) / 2);
     hdr->ring = cpu_to_le32(r);
     hdr->stride = cpu_to_le32(s->ring_stride);
-    ring->consumer = 0;
-    ring->published = 0;
+    ring->consumer = pos;
+    ring->published = pos;
     ring->guest_lost = 0;
     ring->stall_since_ns = 0;
     ring->halted = false;
+}
+
+/* A device reset: the ring's memory zeroed, positions from 0. */
+void ht_ring_reset(HypertraceState *s, uint32_t r)
+{
+    memset(ht_ring_header(s, r), 0, s->ring_stride);
+    ht_ring_restart(s, r, 0);
 }
 
 /*
@@ -326,7 +341,8 @@ void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val)
     }
     if (val & HT_RING_CTL_RESET) {
         ht_ring_drain_for_reset(s, r);
-        ht_ring_reset(s, r);
+        /* a guest may reset at will: no pass over the ring's memory */
+        ht_ring_restart(s, r, s->rings[r].published);
     }
     if (val & HT_RING_CTL_DOORBELL) {
         qemu_bh_schedule(s->drain_bh);

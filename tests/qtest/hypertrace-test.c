@@ -372,15 +372,17 @@ static void test_bad_indices(void)
     doorbell(&t, 0, HT_RING_CTL_DOORBELL);
     wait_consumed(&t, 0, 4);
     expect_halt(&t, 2, 3);                  /* behind the consumer */
-    /* after the reset the ring works again from position 0 */
-    publish(&t, 0, 0, 3, 6);
+    /* after the reset the ring works again, from the last position seen */
+    g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 0) +
+                     offsetof(struct ht_ring_header, reserve)), ==, 4);
+    publish(&t, 0, 4, 7, 6);
     doorbell(&t, 0, HT_RING_CTL_DOORBELL);
     wait_consumed(&t, 0, 7);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 7);
     g_assert_cmpuint(qpci_io_readq(t.dev, t.ctrl, HT_REG_ERRORS), ==, 3);
     log = ht_stop(&t);
     check_events(log, 0, 0, 4, 5);
-    check_events(log, 0, 0, 3, 6);
+    check_events(log, 0, 4, 7, 6);
     g_assert(strstr(log, "hypertrace_guest_error ring=0x0 code=6 "
                     "value=0x11\n"));
     g_assert(strstr(log, "hypertrace_guest_error ring=0x0 code=5 "
@@ -413,6 +415,7 @@ static void test_random_writes(void)
 {
     HtTest t = { 0 };
     g_autofree char *log = NULL;
+    uint64_t start;
     int i;
 
     ht_start(&t, ",ring-size=16");
@@ -432,19 +435,23 @@ static void test_random_writes(void)
             qtest_clock_step(t.qts, 10 * 1000 * 1000);
         }
     }
-    /* reset both rings: they work again */
+    /* reset both rings: they work again, from where ring 1's reset left it */
     doorbell(&t, 0, HT_RING_CTL_RESET);
     doorbell(&t, 1, HT_RING_CTL_RESET);
     g_assert_cmphex(qpci_io_readl(t.dev, t.ctrl, HT_REG_MAGIC), ==, HT_MAGIC);
-    publish(&t, 1, 0, 10, 77);
+    start = qtest_readq(t.qts, ring_addr(&t, 1) +
+                        offsetof(struct ht_ring_header, reserve));
+    g_assert_cmpuint(ring_reg(&t, 1, HT_RING_STATUS), ==, 0);
+    publish(&t, 1, start, start + 10, 77);
     doorbell(&t, 1, HT_RING_CTL_DOORBELL);
-    while (ring_reg(&t, 1, HT_RING_PUBLISHED) != 10 ||
+    while (ring_reg(&t, 1, HT_RING_PUBLISHED) != start + 10 ||
            qtest_readq(t.qts, ring_addr(&t, 1) +
-                       offsetof(struct ht_ring_header, consumer)) != 10) {
+                       offsetof(struct ht_ring_header, consumer)) !=
+           start + 10) {
         g_usleep(1000);
     }
     log = ht_stop(&t);
-    check_events(log, 1, 0, 10, 77);
+    check_events(log, 1, start, start + 10, 77);
 }
 
 static void test_reset_is_bounded(void)
@@ -458,12 +465,49 @@ static void test_reset_is_bounded(void)
     doorbell(&t, 0, HT_RING_CTL_RESET);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 8);
     g_assert_cmpuint(ring_reg(&t, 0, HT_RING_LOST), ==, 32);
+    /* positions go on from the last one published, consumed or not */
     g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 0) +
-                     offsetof(struct ht_ring_header, reserve)), ==, 0);
+                     offsetof(struct ht_ring_header, reserve)), ==, 40);
+    g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 0) +
+                     offsetof(struct ht_ring_header, consumer)), ==, 40);
     log = ht_stop(&t);
     check_events(log, 0, 0, 8, 12);
     g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 8);
     g_assert(strstr(log, "hypertrace_lost ring=0 count=32\n"));
+}
+
+/*
+ * A guest's ring reset costs constant time: it writes the header, not the
+ * ring's memory (a stale slot holds an older position's commit value,
+ * which no later position matches), and positions go on.
+ */
+static void test_reset_leaves_slots(void)
+{
+    HtTest t = { 0 };
+    g_autofree char *log = NULL;
+
+    ht_start(&t, ",ring-size=16");
+    publish(&t, 0, 0, 5, 21);
+    doorbell(&t, 0, HT_RING_CTL_RESET);
+    /* position 4's record is still in slot 4; positions go on at 5 */
+    g_assert_cmpuint(qtest_readl(t.qts, record_addr(&t, 0, 4) +
+                     offsetof(struct ht_record, commit)), ==, 5);
+    g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 0) +
+                     offsetof(struct ht_ring_header, reserve)), ==, 5);
+    g_assert_cmpuint(qtest_readq(t.qts, ring_addr(&t, 0) +
+                     offsetof(struct ht_ring_header, consumer)), ==, 5);
+    /* 5..19 committed; 20, in slot 4 again, reserved but not committed */
+    publish(&t, 0, 5, 20, 22);
+    set_header(&t, 0, offsetof(struct ht_ring_header, reserve), 21);
+    doorbell(&t, 0, HT_RING_CTL_DOORBELL);
+    wait_consumed(&t, 0, 20);
+    g_assert_cmpuint(ring_reg(&t, 0, HT_RING_CONSUMED), ==, 20);
+    log = ht_stop(&t);
+    /* the stale record in slot 4 was not taken for position 20 */
+    check_events(log, 0, 0, 5, 21);
+    check_events(log, 0, 5, 20, 22);
+    g_assert_cmpint(count_lines(log, "hypertrace_event "), ==, 20);
+    g_assert(strstr(log, "hypertrace_lost ring=0 count=1\n"));
 }
 
 /* Positions [0, 10) published, position 3 reserved but never committed */
@@ -697,6 +741,7 @@ int main(int argc, char **argv)
     qtest_add_func("/hypertrace/reset-keeps-position-order",
                    test_reset_keeps_position_order);
     qtest_add_func("/hypertrace/quit-drains", test_quit_drains);
+    qtest_add_func("/hypertrace/reset-leaves-slots", test_reset_leaves_slots);
     qtest_add_func("/hypertrace/bad-properties", test_bad_properties);
     qtest_add_func("/hypertrace/fuzz-inputs", test_fuzz_inputs);
     return g_test_run();

@@ -15,6 +15,8 @@
 #include "system/cpus.h"
 #include "system/kvm.h"
 #include "system/runstate.h"
+#include "system/qtest.h"
+#include "hw/core/cpu.h"
 #include "hypertrace-internal.h"
 
 /* Guest TSC: under TCG this is what RDTSC returns (tsc_offset aside). */
@@ -64,6 +66,34 @@ void ht_clock_start(HypertraceClock *c)
     c->anchor_tsc = ht_guest_tsc(c);
     c->anchor_ns = get_clock();
     ht_clock_update(c);
+}
+
+/*
+ * How long the producers of ring @ring could have run, in nanoseconds:
+ * the CPU time of the thread of the vCPU with that index, which stands
+ * still while the host leaves the vCPU descheduled.  Under qtest, which
+ * runs no vCPU, the virtual clock that the test steps; for a ring that no
+ * vCPU owns, host time.
+ */
+int64_t ht_producer_time_ns(uint32_t ring)
+{
+#ifndef _WIN32
+    CPUState *cpu = qemu_get_cpu(ring);
+    clockid_t clock;
+    struct timespec ts;
+#endif
+
+    if (qtest_enabled()) {
+        return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    }
+#ifndef _WIN32
+    if (cpu && cpu->thread &&
+        !pthread_getcpuclockid(cpu->thread->thread, &clock) &&
+        !clock_gettime(clock, &ts)) {
+        return ts.tv_sec * NANOSECONDS_PER_SECOND + ts.tv_nsec;
+    }
+#endif
+    return get_clock();
 }
 
 uint64_t ht_clock_ns(const HypertraceClock *c, uint64_t tsc)

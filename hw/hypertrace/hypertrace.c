@@ -132,7 +132,7 @@ static void ht_vm_state_change(void *opaque, bool running, RunState state)
         s->clock.kvm_tsc_offset_ns = 0; /* KVM may have moved it */
         ht_clock_update(&s->clock); /* the TSC runs again from here */
         for (r = 0; r < s->nr_rings; r++) {
-            s->rings[r].stall_since_ns = 0; /* producers were stopped */
+            s->rings[r].stalled = false; /* producers were stopped */
         }
     } else {
         ht_drain_all(s, false);

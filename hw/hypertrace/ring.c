@@ -103,13 +103,16 @@ typedef enum HtTake {
 /*
  * Wait for the uncommitted record at the consumer position (the wait
  * starts when the device first sees it): true while its producer still
- * has time to commit it, HT_COMMIT_TIMEOUT_NS.
+ * has time to commit it, HT_COMMIT_TIMEOUT_NS of the time it could run.
  */
-static bool ht_ring_await_commit(HypertraceRing *ring, int64_t now)
+static bool ht_ring_await_commit(HypertraceRing *ring, uint32_t r)
 {
-    if (ring->stall_since_ns == 0 || ring->stall_pos != ring->consumer) {
+    int64_t now = ht_producer_time_ns(r);
+
+    if (!ring->stalled || ring->stall_pos != ring->consumer) {
         ring->stall_pos = ring->consumer;
         ring->stall_since_ns = now;
+        ring->stalled = true;
         return true;
     }
     return now - ring->stall_since_ns < HT_COMMIT_TIMEOUT_NS;
@@ -120,8 +123,8 @@ static bool ht_ring_await_commit(HypertraceRing *ring, int64_t now)
  * left uncommitted for HT_COMMIT_TIMEOUT_NS, or at all in a @final drain
  * (its producer is gone), is skipped and must be counted lost.
  */
-static HtTake ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
-                           bool final, struct ht_record *copy)
+static HtTake ht_ring_take(HypertraceState *s, uint32_t r, bool final,
+                           struct ht_record *copy)
 {
     HypertraceRing *ring = &s->rings[r];
     struct ht_record *rec = ht_ring_record(s, r, ring->consumer);
@@ -135,10 +138,10 @@ static HtTake ht_ring_take(HypertraceState *s, uint32_t r, int64_t now,
             ring->consumed++;
             take = HT_TAKE_RECORD;
         }
-    } else if (!final && ht_ring_await_commit(ring, now)) {
+    } else if (!final && ht_ring_await_commit(ring, r)) {
         return HT_TAKE_WAIT;
     }
-    ring->stall_since_ns = 0;
+    ring->stalled = false;
     ring->consumer++;
     return take;
 }
@@ -196,7 +199,6 @@ static bool ht_ring_emit(HypertraceState *s, uint32_t r, uint64_t reserve,
 {
     HypertraceRing *ring = &s->rings[r];
     struct ht_record batch[HT_TAKE_BATCH];
-    int64_t now = get_clock();
     bool drain_all = *budget == UINT32_MAX;
     bool room = true;
     uint32_t n = 0;
@@ -207,7 +209,7 @@ static bool ht_ring_emit(HypertraceState *s, uint32_t r, uint64_t reserve,
             room = false;
             break;
         }
-        take = ht_ring_take(s, r, now, final, &batch[n]);
+        take = ht_ring_take(s, r, final, &batch[n]);
         if (take == HT_TAKE_WAIT) {
             break;
         }
@@ -308,7 +310,7 @@ static void ht_ring_restart(HypertraceState *s, uint32_t r, uint64_t pos)
     ring->consumer = pos;
     ring->published = pos;
     ring->guest_lost = 0;
-    ring->stall_since_ns = 0;
+    ring->stalled = false;
     ring->halted = false;
 }
 

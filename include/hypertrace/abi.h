@@ -142,9 +142,10 @@ struct ht_record {
 #define HT_RECORD_SIZE          ((uint32_t)sizeof(struct ht_record))
 
 /*
- * A reservation not committed within this many nanoseconds of the device
- * first seeing it is skipped and counted as lost, so that a producer that
- * dies between reserve and commit never blocks the ring.
+ * A reservation not committed within this many nanoseconds of the ring's
+ * vCPU's run time, from the device first seeing it, is skipped and counted
+ * as lost, so that a producer that dies between reserve and commit never
+ * blocks the ring.
  */
 #define HT_COMMIT_TIMEOUT_NS    100000000ull /* 100 ms */
 

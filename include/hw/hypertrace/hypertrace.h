@@ -23,7 +23,8 @@ typedef struct HypertraceRing {
     uint64_t errors;
     uint64_t guest_lost;    /* header lost counter already accounted */
     uint64_t stall_pos;     /* uncommitted position being timed */
-    int64_t stall_since_ns; /* 0 while nothing is stalled */
+    int64_t stall_since_ns; /* ht_producer_time_ns() when it was first seen */
+    bool stalled;           /* stall_pos is being timed */
     bool halted;
 } HypertraceRing;
 

@@ -57,6 +57,15 @@ SEEDS = {
     act(CONFIG_WRITE, offset=4, value=6) + act(CONFIG_WRITE, offset=0x10,
                                                value=0xffffffff),
     "reset-pending": produce(0, 0, 3)[:-16] + act(RESET) + produce(0, 0, 2),
+    # probe hits (HYPERCALL with 8 in small): an entry with its stack in
+    # RAM and the return there, in VGA memory, the LAPIC, nowhere; the
+    # reset milestone; a device reset between
+    "probe-stacks": act(HYPERCALL, 0, 8 | 0x20, 0x8000) +
+    act(HYPERCALL, 3, 8 | 0x20, 0x8008, 0) +
+    act(HYPERCALL, 1, 8, 0xb8000) + act(HYPERCALL, 0, 8 | 0x20, 0xfee00000) +
+    act(HYPERCALL, 0, 8 | 0x10 | 0x20, 0, 1 << 40) +
+    act(HYPERCALL, 2, 8, 0x7000) + act(RESET) +
+    act(HYPERCALL, 1, 8 | 0x10, 0, 0xfffffffc),
     "data-scribble": b"".join(act(DATA_WRITE, offset=i * 77, value=i * 1031)
                               for i in range(40)) + act(CLOCK_STEP, value=MS),
 }

@@ -24,9 +24,11 @@
 #define HT_FUZZ_RINGS       2
 #define HT_FUZZ_RING_ORDER  HT_MIN_RING_ORDER
 #define HT_FUZZ_MAX_STEP_NS (2 * HT_COMMIT_TIMEOUT_NS)
+#define HT_FUZZ_PROBE_A     0x100000
+#define HT_FUZZ_PROBE_B     0x100100
 #define HT_FUZZ_ARGS        "-machine pc -m 64 -smp 2 -device hypertrace," \
                             "rings=2,clients=2,ring-size=16,drain-budget=4," \
-                            "milestones=off"
+                            "probes=0x100000:0x100100"
 
 enum {
     HT_ACT_CTRL_WRITE,
@@ -61,6 +63,7 @@ typedef struct HtFuzzDevice {
     uint64_t stride;
     /* what the harness can do that a qtest client cannot, or NULL */
     void (*hypercall)(const HypertraceHypercall *hc);
+    void (*probe_hit)(uint64_t pc, uint64_t sp, bool code64);
     void (*reset)(QTestState *qts);
 } HtFuzzDevice;
 
@@ -126,6 +129,23 @@ static inline void ht_fuzz_sync_emit(HtFuzzDevice *d, const HtFuzzAction *a)
                    a->offset);
 }
 
+/*
+ * A vCPU at a probed address, the reset milestone, or a->value (a return
+ * site, or anywhere), with its stack pointer anywhere: RAM, MMIO or
+ * nothing (a->offset, or a->value with 0x10 in a->small; 0x20: 64-bit).
+ */
+static inline void ht_fuzz_probe_hit(HtFuzzDevice *d, const HtFuzzAction *a)
+{
+    const uint64_t pcs[] = {
+        HT_FUZZ_PROBE_A, HT_FUZZ_PROBE_B, 0xfffffff0, a->value,
+    };
+
+    if (d->probe_hit) {
+        d->probe_hit(pcs[a->ring % ARRAY_SIZE(pcs)],
+                     a->small & 0x10 ? a->value : a->offset, a->small & 0x20);
+    }
+}
+
 static inline void ht_fuzz_hypercall(HtFuzzDevice *d, const HtFuzzAction *a)
 {
     static const uint64_t traced[] = {
@@ -173,8 +193,12 @@ static inline void ht_fuzz_action(HtFuzzDevice *d, const HtFuzzAction *a)
     case HT_ACT_SYNC_EMIT:
         ht_fuzz_sync_emit(d, a);
         break;
-    case HT_ACT_HYPERCALL:
-        ht_fuzz_hypercall(d, a);
+    case HT_ACT_HYPERCALL:      /* the vCPU side: hypercalls and probes */
+        if (a->small & 8) {
+            ht_fuzz_probe_hit(d, a);
+        } else {
+            ht_fuzz_hypercall(d, a);
+        }
         break;
     case HT_ACT_CLOCK_STEP:
         qtest_clock_step(d->qts, a->value % HT_FUZZ_MAX_STEP_NS);

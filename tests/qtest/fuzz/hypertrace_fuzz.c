@@ -12,6 +12,8 @@
 #include "qemu/osdep.h"
 #include "hw/qdev-core.h"
 #include "hw/hypertrace/hypertrace.h"
+#include "hw/hypertrace/probe.h"
+#include "hw/core/cpu.h"
 #include "tests/qtest/hypertrace-fuzz.h"
 #include "fuzz.h"
 #include "fork_fuzz.h"
@@ -22,6 +24,19 @@ static void fuzz_hypercall(const HypertraceHypercall *hc)
     int64_t ret;
 
     hypertrace_hypercall(hc, &ret);
+}
+
+/* The probe helper's entry, as TCG and KVM call it at a probed address */
+static void fuzz_probe_hit(uint64_t pc, uint64_t sp, bool code64)
+{
+    HypertraceProbeHit hit = {
+        .cpu = first_cpu,
+        .pc = pc,
+        .sp = sp,
+        .slot = code64 ? 8 : 4,
+    };
+
+    hypertrace_probe_hit(&hit);
 }
 
 /*
@@ -43,6 +58,7 @@ static void hypertrace_fuzz(QTestState *s, const unsigned char *data,
     if (!dev.pci) {
         ht_fuzz_device_init(&dev, s);
         dev.hypercall = fuzz_hypercall;
+        dev.probe_hit = fuzz_probe_hit;
         dev.reset = fuzz_reset;
     }
     if (fork() == 0) {

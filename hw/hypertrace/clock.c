@@ -58,13 +58,16 @@ void ht_clock_update(HypertraceClock *c)
     }
 }
 
+/*
+ * The rate is measured from here on: every drain pass updates it before
+ * it converts a record's time, over the device's whole life so far.
+ */
 void ht_clock_start(HypertraceClock *c)
 {
     c->host_tsc0 = cpu_get_host_ticks();
     c->ns0 = get_clock();
-    g_usleep(1000); /* a first rate; every drain pass refines it */
     c->anchor_tsc = ht_guest_tsc(c);
-    c->anchor_ns = get_clock();
+    c->anchor_ns = c->ns0;
     ht_clock_update(c);
 }
 

@@ -9,7 +9,7 @@ import time
 
 import htlib
 import httrace
-from htlib import Qmp, SharedRingVm, check, check_eq, run_guest
+from htlib import Qmp, SharedRingVm, check, check_eq, qemu_output, run_guest
 
 
 def test_eject_then_reset_keeps_qemu_running():
@@ -145,3 +145,39 @@ def test_reset_storm_at_the_largest_ring_size():
               % (slowest * 1000))
         check(slowest < 1.0, "slowest answer %.3f s" % slowest)
         vm.quit()
+
+
+def test_two_devices_share_the_vm_wide_channels_deliberately():
+    """Hypercalls, probes and milestones belong to the whole VM: the first
+    device has them, and a second one must say it does not want them
+    (hypercalls=off,milestones=off), or QEMU stops with the fix.  Both
+    devices' rings work."""
+    status, out = qemu_output(
+        ["-M", "pc", "-display", "none", "-nodefaults", "-S",
+         "-device", "hypertrace,addr=5",
+         "-device", "hypertrace,addr=6,hypercalls=off", "-monitor", "stdio"],
+        stdin="quit\n")
+    check_eq(status, 1, "exit status\n" + out)
+    check("another hypertrace device already has the probes and milestones"
+          in out and "milestones=off to the others" in out, out)
+    status, out = qemu_output(
+        ["-M", "pc", "-display", "none", "-nodefaults", "-S",
+         "-device", "hypertrace,addr=5,id=first",
+         "-device", "hypertrace,addr=6,id=second,hypercalls=off,"
+         "milestones=off", "-monitor", "stdio"],
+        stdin="info hypertrace\nquit\n")
+    check_eq(status, 0, "exit status\n" + out)
+    blocks, path = {}, None     # device path -> its lines of the answer
+    for line in out.splitlines():
+        if line.startswith("/machine/"):
+            path = line.split(":")[0]
+            blocks[path] = []
+        elif path and line.startswith("  "):
+            blocks[path].append(line)
+    check_eq(sorted(blocks), ["/machine/peripheral/first",
+                              "/machine/peripheral/second"], out)
+    check("  probes: 0 functions, 1 milestones, kernel none, 0 return "
+          "sites, 0 pending, 0 untracked returns"
+          in blocks["/machine/peripheral/first"], out)
+    check(not any("probes" in l for l in
+                  blocks["/machine/peripheral/second"]), out)

@@ -204,19 +204,22 @@ static void ht_drain_at_exit(void)
 }
 
 /*
- * Probes and milestones belong to the whole VM: the first device that
- * wants them gets them.  Naming probes on a second device is an error.
+ * Probes and milestones belong to the whole VM, as hypercalls do: the
+ * first device that wants them gets them.  A second device that wants
+ * them too (milestones are on by default) is an error, never a device
+ * that silently records none.
  */
 static HypertraceState *probe_owner;
 
 static bool ht_start_probes(HypertraceState *s, Error **errp)
 {
     if (probe_owner) {
-        if (s->probes || s->symbols) {
+        if (s->probes || s->symbols || s->milestones) {
             error_setg(errp, "hypertrace: another hypertrace device already "
-                       "has the probes");
+                       "has the probes and milestones");
             error_append_hint(errp, "Give symbols= and probes= to one "
-                              "device only.\n");
+                              "device only, and milestones=off to the "
+                              "others.\n");
             return false;
         }
         return true;

@@ -615,6 +615,8 @@ static void test_bad_properties(void)
         { "rings=64,ring-size=1048576", "more than 1024 MiB" },
         { "addr=5 -device hypertrace,addr=6",
           "another hypertrace device already takes hypercalls" },
+        { "addr=5 -device hypertrace,addr=6,hypercalls=off",
+          "another hypertrace device already has the probes and milestones" },
     };
     int i;
 

@@ -159,7 +159,21 @@ def memdev_size(rings, records):
         stdout=subprocess.PIPE).stdout)
 
 
-class SharedRingVm:
+class QemuProcess:
+    """A QEMU process (self.proc) and its folder (self.tmp), both gone
+    when the with block ends."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class SharedRingVm(QemuProcess):
     """A paused VM whose one ring lives in a shared memdev, with QMP: host
     processes publish records into it (tests/bench/ring-producer)."""
 
@@ -195,15 +209,6 @@ class SharedRingVm:
         """An HMP command's output."""
         return self.command("human-monitor-command",
                             **{"command-line": line})["return"]
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
     def command(self, name, **args):
         return self.qmp.command(name, **args)

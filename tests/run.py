@@ -63,7 +63,8 @@ def run_binaries(results):
             {"HT_TEST_DATA": os.path.join(HERE, "data")}, results)
 
 
-def load_modules(pattern):
+def load_modules(pattern, results):
+    """Each test module; one that cannot be loaded is a failure."""
     for fname in sorted(os.listdir(HERE)):
         if fname.startswith("test_") and fname.endswith(".py"):
             if pattern and pattern not in fname:
@@ -71,12 +72,17 @@ def load_modules(pattern):
             spec = importlib.util.spec_from_file_location(
                 fname[:-3], os.path.join(HERE, fname))
             mod = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(mod)
+            try:
+                spec.loader.exec_module(mod)
+            except Exception:
+                results.append((fname, "FAIL", traceback.format_exc()))
+                report(fname, "FAIL", traceback.format_exc())
+                continue
             yield mod
 
 
 def run_python_tests(pattern, results):
-    for mod in load_modules(pattern):
+    for mod in load_modules(pattern, results):
         for name in sorted(n for n in dir(mod) if n.startswith("test_")):
             label = "%s.%s" % (mod.__name__, name)
             start = time.time()

@@ -17,6 +17,7 @@
 
 #if defined(TARGET_I386) && defined(CONFIG_KVM)
 #include "cpu.h"
+#include "kvm/kvm_i386.h"
 
 typedef struct TscOffsetRead {
     int64_t offset;
@@ -27,18 +28,11 @@ typedef struct TscOffsetRead {
 static void ht_read_tsc_offset(CPUState *cs, run_on_cpu_data data)
 {
     TscOffsetRead *read = data.host_ptr;
-    struct {
-        struct kvm_msrs info;
-        struct kvm_msr_entry entries[1];
-    } msrs = {
-        .info.nmsrs = 1,
-        .entries[0].index = MSR_IA32_TSC,
-    };
-    uint64_t before = cpu_get_host_ticks(), after;
+    uint64_t before = cpu_get_host_ticks(), tsc = 0, after;
 
-    read->ok = kvm_vcpu_ioctl(cs, KVM_GET_MSRS, &msrs) == 1;
+    read->ok = kvm_get_one_msr(X86_CPU(cs), MSR_IA32_TSC, &tsc) == 1;
     after = cpu_get_host_ticks();
-    read->offset = msrs.entries[0].data - (before + (after - before) / 2);
+    read->offset = tsc - (before + (after - before) / 2);
 }
 
 bool hypertrace_kvm_tsc_offset(int64_t *offset)

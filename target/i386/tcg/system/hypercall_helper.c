@@ -1,7 +1,6 @@
 /*
  * x86 TCG: vmcall and vmmcall as hypercalls (KVM's register ABI), handed
  * to the hypertrace channel.  Without a taker they raise #UD, as upstream.
- * Also the helper that probed instructions call (hw/hypertrace/probe.c).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -12,7 +11,6 @@
 #include "exec/exec-all.h"
 #include "tcg/helper-tcg.h"
 #include "hw/hypertrace/hypercall.h"
-#include "hypertrace-probe.h"
 
 void helper_hypercall(CPUX86State *env, uint32_t svm)
 {
@@ -37,9 +35,4 @@ void helper_hypercall(CPUX86State *env, uint32_t svm)
         raise_exception_ra(env, EXCP06_ILLOP, GETPC());
     }
     env->regs[R_EAX] = ret & mask;
-}
-
-void helper_hypertrace_probe(CPUX86State *env, target_ulong pc)
-{
-    x86_hypertrace_probe(env, pc);
 }

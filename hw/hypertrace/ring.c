@@ -133,7 +133,7 @@ static HtTake ht_ring_take(HypertraceState *s, uint32_t r, bool final,
 
     if (le32_to_cpu(qatomic_load_acquire(&rec->commit)) == want) {
         memcpy(copy, rec, sizeof(*copy));
-        smp_rmb();
+        smp_rmb(); /* the copy before the second look at commit */
         if (le32_to_cpu(qatomic_read(&rec->commit)) == want) {
             ring->consumed++;
             take = HT_TAKE_RECORD;

@@ -61,8 +61,6 @@ overlay: $(QSRC)/.hypertrace-patched
 # Patch changes reach ninja through the meson files they touch; only a
 # new configuration needs a fresh build directory.
 $(QBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
-	@echo "upstream QEMU $$(cat $(QSRC)/VERSION)$$(dpkg-parsechangelog \
-		-l $(QSRC)/debian/changelog -S Version 2>/dev/null | sed 's/^/ (Debian /;s/$$/)/')"
 	rm -rf $(QBUILD) && mkdir -p $(QBUILD)
 	cd $(QBUILD) && ../qemu-src/configure $(QEMU_CONFIGURE)
 
@@ -75,7 +73,12 @@ link_firmware = for d in $(FIRMWARE_DIRS); do \
 		ln -sfn $$d $(1)/qemu-bundle$$d; \
 	done
 
+print_upstream = echo "upstream QEMU $$(cat $(QSRC)/VERSION)$$(dpkg-parsechangelog \
+		-l $(QSRC)/debian/changelog -S Version 2>/dev/null | \
+		sed 's/^/ (Debian /;s/$$/)/')"
+
 qemu: overlay $(QBUILD)/build.ninja
+	@$(print_upstream)
 	ninja -C $(QBUILD) $(QEMU_TARGETS)
 	@$(call link_firmware,$(QBUILD))
 	@ln -sf qemu-build/qemu-system-x86_64 $(QEMU)
@@ -86,7 +89,7 @@ SANBUILD := $(B)/qemu-build-sanitize
 $(SANBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
 	rm -rf $(SANBUILD) && mkdir -p $(SANBUILD)
 	cd $(SANBUILD) && ../qemu-src/configure $(QEMU_CONFIGURE) \
-		--enable-sanitizers --disable-werror
+		--enable-asan --enable-ubsan --disable-werror
 
 qemu-sanitize: overlay $(SANBUILD)/build.ninja
 	ninja -C $(SANBUILD) qemu-system-x86_64 tests/qtest/hypertrace-test \
@@ -110,7 +113,7 @@ $(FUZZBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched ove
 		scripts/install-deps.sh clang libclang-rt-14-dev
 	rm -rf $(FUZZBUILD) && mkdir -p $(FUZZBUILD)
 	cd $(FUZZBUILD) && ../qemu-src/configure --target-list=i386-softmmu \
-		--cc=clang --cxx=clang++ --enable-fuzzing --enable-sanitizers \
+		--cc=clang --cxx=clang++ --enable-fuzzing --enable-asan --enable-ubsan \
 		--enable-trace-backends=log --disable-docs --disable-werror \
 		--disable-download --disable-install-blobs --python=$(PYTHON)
 

@@ -192,11 +192,33 @@ static void ht_release_hypercalls(HypertraceState *s)
     }
 }
 
-/* Runs before the simple backend's own atexit flush: see realize. */
+/*
+ * A shutdown (quit, a signal, the guest's power-off, a reset with
+ * -no-reboot): in the main loop, with the BQL, before QEMU cleans up and
+ * the trace backends flush.  No producer commits any more.
+ */
+static void ht_drain_at_shutdown(Notifier *notifier, void *cause)
+{
+    HypertraceState *s;
+
+    QTAILQ_FOREACH(s, &hypertrace_devices, next) {
+        ht_drain_all(s, true);
+    }
+}
+
+/*
+ * Any exit(), also one that skips the shutdown (isa-debug-exit, fatal
+ * errors): before the simple backend's own atexit flush, see realize.  It
+ * drains only on a thread that holds the BQL; another thread's exit()
+ * would race the main loop over the device's state.
+ */
 static void ht_drain_at_exit(void)
 {
     HypertraceState *s;
 
+    if (!bql_locked()) {
+        return;
+    }
     QTAILQ_FOREACH(s, &hypertrace_devices, next) {
         ht_drain_all(s, true);
         ht_release_hypercalls(s);
@@ -257,7 +279,8 @@ static void ht_start_hypercalls(HypertraceState *s)
 static void ht_realize(PCIDevice *pdev, Error **errp)
 {
     HypertraceState *s = HYPERTRACE(pdev);
-    static bool atexit_done;
+    static Notifier shutdown_notifier = { .notify = ht_drain_at_shutdown };
+    static bool notifiers_done;
     uint64_t data_size;
     uint32_t r;
 
@@ -308,12 +331,14 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
     ht_start_hypercalls(s);
     QTAILQ_INSERT_TAIL(&hypertrace_devices, s, next);
     /*
-     * Exit notifiers run after the trace backends' atexit flush, because
-     * they were registered first; our own atexit handler runs before it.
+     * QEMU's exit notifiers run after the trace backends' atexit flush,
+     * because they were registered first; our own atexit handler, for
+     * exits that skip the shutdown, runs before it.
      */
-    if (!atexit_done) {
+    if (!notifiers_done) {
+        qemu_register_shutdown_notifier(&shutdown_notifier);
         atexit(ht_drain_at_exit);
-        atexit_done = true;
+        notifiers_done = true;
     }
 }
 

@@ -200,8 +200,8 @@ static inline void ht_fuzz_action(HtFuzzDevice *d, const HtFuzzAction *a)
             ht_fuzz_hypercall(d, a);
         }
         break;
-    case HT_ACT_CLOCK_STEP:
-        qtest_clock_step(d->qts, a->value % HT_FUZZ_MAX_STEP_NS);
+    case HT_ACT_CLOCK_STEP:     /* QEMU 10.0's qtest refuses a step of 0 */
+        qtest_clock_step(d->qts, 1 + a->value % HT_FUZZ_MAX_STEP_NS);
         break;
     case HT_ACT_DATA_WRITE:
         qpci_io_writeq(d->pci, d->data, a->value % (HT_FUZZ_RINGS * d->stride)

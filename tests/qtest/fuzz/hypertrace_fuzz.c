@@ -4,7 +4,8 @@
  * The generic fuzzer only does MMIO and port accesses; it never writes the
  * data BAR, which is RAM, so it cannot reach the ring protocol.  This
  * target speaks it, with the actions of ../hypertrace-fuzz.h, and enters
- * the hypercall channel as a vCPU would.  Each input runs in a fork.
+ * the hypercall channel and the probe helper as a vCPU would.  Each input
+ * starts from a freshly reset machine.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -16,7 +17,6 @@
 #include "hw/core/cpu.h"
 #include "tests/qtest/hypertrace-fuzz.h"
 #include "fuzz.h"
-#include "fork_fuzz.h"
 
 /* qtest runs no guest code: call the channel's entry with guest values */
 static void fuzz_hypercall(const HypertraceHypercall *hc)
@@ -39,11 +39,8 @@ static void fuzz_probe_hit(uint64_t pc, uint64_t sp, bool code64)
     hypertrace_probe_hit(&hit);
 }
 
-/*
- * The device's own reset (a system reset would wait for vCPU threads,
- * which a forked child does not have).
- */
-static void fuzz_reset(QTestState *s)
+/* The device's own reset, as an action of the input */
+static void ht_fuzz_device_reset(QTestState *s)
 {
     device_cold_reset(DEVICE(object_resolve_path_type("", TYPE_HYPERTRACE,
                                                       NULL)));
@@ -59,16 +56,13 @@ static void hypertrace_fuzz(QTestState *s, const unsigned char *data,
         ht_fuzz_device_init(&dev, s);
         dev.hypercall = fuzz_hypercall;
         dev.probe_hit = fuzz_probe_hit;
-        dev.reset = fuzz_reset;
+        dev.reset = ht_fuzz_device_reset;
     }
-    if (fork() == 0) {
-        ht_fuzz_run(&dev, data, size);
-        flush_events(s);
-        _Exit(0);
-    } else {
-        flush_events(s);
-        wait(NULL);
-    }
+    ht_fuzz_run(&dev, data, size);
+    flush_events(s);
+    /* each input starts from a fresh machine, as upstream's targets do */
+    fuzz_reset(s);
+    ht_fuzz_remap(&dev);
 }
 
 /* QEMU_FUZZ_ARGS adds options, as for generic-fuzz: -L for firmware */
@@ -88,9 +82,9 @@ static void hypertrace_fuzz_register(void)
     fuzz_add_target(&(FuzzTarget){
         .name = "hypertrace-fuzz",
         .description = "the hypertrace device as a hostile guest sees it: "
-                       "registers, rings, records, sync emits, hypercalls",
+                       "registers, rings, records, sync emits, resets, "
+                       "hypercalls and probe hits",
         .get_init_cmdline = hypertrace_fuzz_argv,
-        .pre_vm_init = counter_shm_init,
         .fuzz = hypertrace_fuzz,
     });
 }

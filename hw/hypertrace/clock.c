@@ -1,9 +1,10 @@
 /*
- * hypertrace: the guest's TSC in host time
+ * hypertrace: the device's clocks
  *
  * Ring records carry the guest's TSC; trace backends want host
  * CLOCK_MONOTONIC nanoseconds (get_clock()).  Under TCG the guest's TSC is
  * QEMU's tick counter; under KVM it is the host's plus KVM's offset.
+ * A stalled commit is timed by how long its producer could have run.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

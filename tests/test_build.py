@@ -113,3 +113,13 @@ def test_configure_checks_qemu_src():
     out = run([os.path.join(repo, "configure"), "--bogus"])
     check("unknown option '--bogus'" in out.stdout, out.stdout)
     shutil.rmtree(tmp)
+
+
+def test_checkpatch_clean():
+    """QEMU's own checkpatch.pl passes on every patch of the series and on
+    every C file we add to QEMU's tree (make checkpatch)."""
+    pristine()
+    out = run(["make", "-s", "-C", htlib.TOP, "checkpatch"])
+    check_eq(out.returncode, 0, "make checkpatch\n" + out.stdout[-3000:])
+    check("patches and" in out.stdout and "files clean" in out.stdout,
+          out.stdout[-3000:])

@@ -135,7 +135,8 @@ static void ht_vm_state_change(void *opaque, bool running, RunState state)
             s->rings[r].stalled = false; /* producers were stopped */
         }
     } else {
-        ht_drain_all(s, false);
+        /* at a shutdown the vCPUs are paused and will not commit again */
+        ht_drain_all(s, state == RUN_STATE_SHUTDOWN);
     }
 }
 
@@ -193,16 +194,18 @@ static void ht_release_hypercalls(HypertraceState *s)
 }
 
 /*
- * A shutdown (quit, a signal, the guest's power-off, a reset with
+ * A shutdown request (quit, a signal, the guest's power-off, a reset with
  * -no-reboot): in the main loop, with the BQL, before QEMU cleans up and
- * the trace backends flush.  No producer commits any more.
+ * the trace backends flush.  The vCPUs may still run until QEMU stops
+ * them (the run state change then counts what stays uncommitted), so
+ * this takes what is committed.
  */
 static void ht_drain_at_shutdown(Notifier *notifier, void *cause)
 {
     HypertraceState *s;
 
     QTAILQ_FOREACH(s, &hypertrace_devices, next) {
-        ht_drain_all(s, true);
+        ht_drain_all(s, false);
     }
 }
 

@@ -196,16 +196,19 @@ static void ht_release_hypercalls(HypertraceState *s)
 /*
  * A shutdown request (quit, a signal, the guest's power-off, a reset with
  * -no-reboot): in the main loop, with the BQL, before QEMU cleans up and
- * the trace backends flush.  The vCPUs may still run until QEMU stops
- * them (the run state change then counts what stays uncommitted), so
- * this takes what is committed.
+ * the trace backends flush.  A running VM is drained when QEMU stops it
+ * (ht_vm_state_change); a stopped one gets no such change, and its
+ * vCPUs will not commit again, so drain it for good here.
  */
 static void ht_drain_at_shutdown(Notifier *notifier, void *cause)
 {
     HypertraceState *s;
 
+    if (runstate_is_running()) {
+        return;
+    }
     QTAILQ_FOREACH(s, &hypertrace_devices, next) {
-        ht_drain_all(s, false);
+        ht_drain_all(s, true);
     }
 }
 
@@ -234,11 +237,21 @@ static void ht_drain_at_exit(void)
  * them too (milestones are on by default) is an error, never a device
  * that silently records none.
  */
-static HypertraceState *probe_owner;
+static bool ht_probes_taken(void)
+{
+    HypertraceState *s;
+
+    QTAILQ_FOREACH(s, &hypertrace_devices, next) {
+        if (s->has_probes) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static bool ht_start_probes(HypertraceState *s, Error **errp)
 {
-    if (probe_owner) {
+    if (ht_probes_taken()) {
         if (s->probes || s->symbols || s->milestones) {
             error_setg(errp, "hypertrace: another hypertrace device already "
                        "has the probes and milestones");
@@ -256,7 +269,6 @@ static bool ht_start_probes(HypertraceState *s, Error **errp)
                                  errp)) {
         return false;
     }
-    probe_owner = s;
     s->has_probes = true;
     return true;
 }
@@ -265,7 +277,6 @@ static void ht_stop_probes(HypertraceState *s)
 {
     if (s->has_probes) {
         hypertrace_probes_stop();
-        probe_owner = NULL;
         s->has_probes = false;
     }
 }

@@ -1,9 +1,11 @@
 """Flood: two vCPUs emit into their rings as fast as they can for 60
 seconds, while other processes keep every core busy and QEMU runs at a
 lower priority, so that the host leaves its vCPUs descheduled for long
-stretches.  Every attempt is recorded or counted lost, exactly, and the
-device counts no loss that the guest did not drop: a producer that the
-host deschedules between reserve and commit is not timed out.  QEMU's
+stretches; meanwhile CPU 1 resets CPU 0's ring over and over.  Every
+attempt is recorded or counted lost, exactly, and the device counts no
+loss that the guest did not drop: a producer that the host deschedules
+between reserve and commit is not timed out, and a ring reset loses
+nothing, while the drain thread races both.  QEMU's
 monitor keeps answering meanwhile: its answer times are measured and
 printed, not asserted (tests/guest/flood.c)."""
 
@@ -18,8 +20,8 @@ from htlib import Qmp, check, check_eq
 
 
 def main_loop_cpu_seconds(pid):
-    """CPU time of QEMU's main thread (its thread id is the pid), where
-    the consumer drains: user + system, in seconds."""
+    """CPU time of QEMU's main thread (its thread id is the pid): user +
+    system, in seconds."""
     with open("/proc/%d/task/%d/stat" % (pid, pid)) as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -74,6 +76,8 @@ def test_flood_exact_accounting():
         r"flood: cpu (\d) attempted (\d+) dropped (\d+)", out)}
     check_eq(sorted(stats), [0, 1], "guest counters")
     seconds = int(re.search(r"flood: seconds (\d+)", out).group(1))
+    resets = int(re.search(r"flood: resets of ring 0 (\d+)", out).group(1))
+    check(resets > 100, "CPU 1 reset ring 0 only %d times" % resets)
     check(elapsed >= seconds, "the flood lasted %.1f s, not %d" %
           (elapsed, seconds))
     for ring in info:
@@ -87,8 +91,8 @@ def test_flood_exact_accounting():
     print("    flood: %.0f s; %s" % (elapsed, ", ".join(
         "ring %d consumed %d lost %d" % (r["ring"], r["consumed"], r["lost"])
         for r in info)))
-    print("    QEMU's main loop (the consumer) used %.1f s of CPU in %.0f s"
-          % (main_cpu, elapsed))
+    print("    %d resets of ring 0; QEMU's main loop used %.1f s of CPU in "
+          "%.0f s" % (resets, main_cpu, elapsed))
     print("    query-status: %d answers, median %.1f ms, slowest %.1f ms, "
           "%d over 100 ms" % (len(answers), answers[len(answers) // 2] * 1000,
                               answers[-1] * 1000,

@@ -11,6 +11,8 @@
 
 #include "qemu/osdep.h"
 #include "qemu/error-report.h"
+#include "qemu/lockable.h"
+#include "qemu/rcu.h"
 #include "qemu/timer.h"
 #include "system/cpu-timers.h"
 #include "system/cpus.h"
@@ -29,26 +31,43 @@ static uint64_t ht_guest_tsc(const HypertraceClock *c)
     return cpus_get_elapsed_ticks();
 }
 
-static void ht_clock_read_kvm_offset(HypertraceClock *c, int64_t now)
+/*
+ * Under KVM, read the guest TSC's offset again, at most once a second:
+ * with the BQL, off the vCPU threads, and not under drain_lock (the vCPU
+ * leaves KVM_RUN to answer, and may be waiting for the lock).
+ */
+void ht_clock_sync_kvm(HypertraceState *s)
 {
-    if (!kvm_enabled() || !runstate_is_running() || qemu_in_vcpu_thread() ||
-        (c->kvm_tsc_offset_ns &&
-         now - c->kvm_tsc_offset_ns < NANOSECONDS_PER_SECOND)) {
+    HypertraceClock *c = &s->clock;
+    int64_t now = get_clock();
+    int64_t offset = 0;
+    bool due;
+
+    if (!kvm_enabled() || !runstate_is_running() || qemu_in_vcpu_thread()) {
         return;
     }
-    if (!hypertrace_kvm_tsc_offset(&c->kvm_tsc_offset)) {
+    WITH_QEMU_LOCK_GUARD(&s->drain_lock) {
+        due = !c->kvm_tsc_offset_ns ||
+              now - c->kvm_tsc_offset_ns >= NANOSECONDS_PER_SECOND;
+    }
+    if (!due) {
+        return;
+    }
+    if (!hypertrace_kvm_tsc_offset(&offset)) {
         warn_report_once("hypertrace: KVM did not give the guest's TSC; "
                          "ring record times may be off by a constant");
     }
+    QEMU_LOCK_GUARD(&s->drain_lock);
+    c->kvm_tsc_offset = offset;
     c->kvm_tsc_offset_ns = now;
+    ht_clock_update(c);
 }
 
+/* With drain_lock, or before the drain thread starts. */
 void ht_clock_update(HypertraceClock *c)
 {
     uint64_t host_tsc = cpu_get_host_ticks();
     int64_t ns = get_clock();
-
-    ht_clock_read_kvm_offset(c, ns);
 
     c->ns_per_tick = (double)(ns - c->ns0) /
                      (double)MAX(host_tsc - c->host_tsc0, 1);
@@ -81,20 +100,20 @@ void ht_clock_start(HypertraceClock *c)
  */
 int64_t ht_producer_time_ns(uint32_t ring)
 {
-#ifndef _WIN32
-    CPUState *cpu = qemu_get_cpu(ring);
-    clockid_t clock;
-    struct timespec ts;
-#endif
-
     if (qtest_enabled()) {
         return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     }
 #ifndef _WIN32
-    if (cpu && cpu->thread &&
-        !pthread_getcpuclockid(cpu->thread->thread, &clock) &&
-        !clock_gettime(clock, &ts)) {
-        return ts.tv_sec * NANOSECONDS_PER_SECOND + ts.tv_nsec;
+    WITH_RCU_READ_LOCK_GUARD() { /* the CPU list, from the drain thread */
+        CPUState *cpu = qemu_get_cpu(ring);
+        clockid_t clock;
+        struct timespec ts;
+
+        if (cpu && cpu->thread &&
+            !pthread_getcpuclockid(cpu->thread->thread, &clock) &&
+            !clock_gettime(clock, &ts)) {
+            return ts.tv_sec * NANOSECONDS_PER_SECOND + ts.tv_nsec;
+        }
     }
 #endif
     return get_clock();

@@ -11,6 +11,7 @@
 /* clock.c: guest TSC values to host time */
 void ht_clock_start(HypertraceClock *c);
 void ht_clock_update(HypertraceClock *c);
+void ht_clock_sync_kvm(HypertraceState *s);
 uint64_t ht_clock_ns(const HypertraceClock *c, uint64_t tsc);
 int64_t ht_producer_time_ns(uint32_t ring);
 
@@ -20,8 +21,14 @@ void ht_guest_error(HypertraceState *s, uint32_t ring, uint32_t code,
 uint32_t ht_ring_records(HypertraceState *s);
 void ht_ring_reset(HypertraceState *s, uint32_t r);
 void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val);
-void ht_drain(HypertraceState *s, uint32_t budget, bool final);
+bool ht_drain_pass(HypertraceState *s);
+void ht_drain_all_locked(HypertraceState *s, bool final);
 void ht_drain_all(HypertraceState *s, bool final);
+
+/* drain.c: the drain thread and timer */
+void ht_drain_start(HypertraceState *s);
+void ht_drain_close(HypertraceState *s);
+void ht_drain_stop(HypertraceState *s);
 
 /* regs.c: the control BAR */
 extern const MemoryRegionOps ht_ctrl_ops;

@@ -6,6 +6,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/lockable.h"
 #include "qapi/qapi-commands-hypertrace.h"
 #include "qom/object.h"
 #include "monitor/monitor.h"
@@ -13,7 +14,7 @@
 #include "hw/hypertrace/hypertrace.h"
 #include "hw/hypertrace/probe.h"
 
-/* A device's counters as of each ring's last drain pass. */
+/* A device's counters as of the drain thread's last chunk. */
 static HypertraceInfo *query_device(HypertraceState *s)
 {
     HypertraceInfo *info = g_new0(HypertraceInfo, 1);
@@ -24,17 +25,19 @@ static HypertraceInfo *query_device(HypertraceState *s)
     info->mode = g_strdup(s->mode_name);
     info->ring_size = 1u << s->ring_order;
     info->clients = s->nr_clients;
-    info->errors = s->errors;
-    for (r = 0; r < s->nr_rings; r++) {
-        HypertraceRingInfo *ri = g_new0(HypertraceRingInfo, 1);
+    info->errors = qatomic_read(&s->errors);
+    WITH_QEMU_LOCK_GUARD(&s->drain_lock) { /* counters of one moment */
+        for (r = 0; r < s->nr_rings; r++) {
+            HypertraceRingInfo *ri = g_new0(HypertraceRingInfo, 1);
 
-        ri->ring = r;
-        ri->published = s->rings[r].published;
-        ri->consumed = s->rings[r].consumed;
-        ri->lost = s->rings[r].lost;
-        ri->errors = s->rings[r].errors;
-        ri->halted = s->rings[r].halted;
-        QAPI_LIST_APPEND(tail, ri);
+            ri->ring = r;
+            ri->published = s->rings[r].published;
+            ri->consumed = s->rings[r].consumed;
+            ri->lost = s->rings[r].lost;
+            ri->errors = s->rings[r].errors;
+            ri->halted = s->rings[r].halted;
+            QAPI_LIST_APPEND(tail, ri);
+        }
     }
     if (s->has_probes) {
         info->probes = hypertrace_probes_info();

@@ -3,19 +3,20 @@
  *
  * A control BAR (registers, doorbells, synchronous emit slots) and a
  * RAM-backed data BAR holding one shared-memory ring per vCPU.  Guests
- * publish ring records without a VM exit; a bounded consumer in the main
- * loop drains them into QEMU's trace backends.  The ABI lives in
+ * publish ring records without a VM exit; a drain thread per device takes
+ * them into QEMU's trace backends.  The ABI lives in
  * include/hypertrace/abi.h and docs/specs/hypertrace.rst.
  *
  * This file is the device's life: properties, realize, reset, run state
- * changes and exit.  The clock, the ring consumer, the registers and the
- * monitor commands have files of their own.
+ * changes and exit.  The clock, the drain thread, the ring consumer, the
+ * registers and the monitor commands have files of their own.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qemu/error-report.h"
+#include "qemu/lockable.h"
 #include "qemu/main-loop.h"
 #include "qemu/timer.h"
 #include "qemu/units.h"
@@ -40,22 +41,6 @@ QEMU_BUILD_BUG_ON(HT_RING_REGS_BASE + HT_MAX_RINGS * HT_RING_REGS_STRIDE >
 
 static QTAILQ_HEAD(, HypertraceState) hypertrace_devices =
     QTAILQ_HEAD_INITIALIZER(hypertrace_devices);
-
-static void ht_drain_bh(void *opaque)
-{
-    HypertraceState *s = opaque;
-
-    ht_drain(s, s->drain_budget, false);
-}
-
-static void ht_drain_timer(void *opaque)
-{
-    HypertraceState *s = opaque;
-
-    ht_drain(s, s->drain_budget, false);
-    timer_mod(s->drain_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-              (int64_t)s->drain_period_us * SCALE_US);
-}
 
 static bool ht_check_range(const char *prop, uint64_t val, uint64_t min,
                            uint64_t max, Error **errp)
@@ -129,11 +114,14 @@ static void ht_vm_state_change(void *opaque, bool running, RunState state)
     uint32_t r;
 
     if (running) {
-        s->clock.kvm_tsc_offset_ns = 0; /* KVM may have moved it */
-        ht_clock_update(&s->clock); /* the TSC runs again from here */
-        for (r = 0; r < s->nr_rings; r++) {
-            s->rings[r].stalled = false; /* producers were stopped */
+        WITH_QEMU_LOCK_GUARD(&s->drain_lock) {
+            s->clock.kvm_tsc_offset_ns = 0; /* KVM may have moved it */
+            ht_clock_update(&s->clock); /* the TSC runs again from here */
+            for (r = 0; r < s->nr_rings; r++) {
+                s->rings[r].stalled = false; /* producers were stopped */
+            }
         }
+        ht_clock_sync_kvm(s);
     } else {
         /* at a shutdown the vCPUs are paused and will not commit again */
         ht_drain_all(s, state == RUN_STATE_SHUTDOWN);
@@ -226,7 +214,7 @@ static void ht_drain_at_exit(void)
         return;
     }
     QTAILQ_FOREACH(s, &hypertrace_devices, next) {
-        ht_drain_all(s, true);
+        ht_drain_close(s);
         ht_release_hypercalls(s);
     }
 }
@@ -336,10 +324,7 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
         ht_ring_reset(s, r);
     }
     ht_clock_start(&s->clock);
-    s->drain_bh = qemu_bh_new(ht_drain_bh, s);
-    s->drain_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ht_drain_timer, s);
-    timer_mod(s->drain_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-              (int64_t)s->drain_period_us * SCALE_US);
+    ht_drain_start(s);
     s->vmstate_entry = qemu_add_vm_change_state_handler(ht_vm_state_change,
                                                         s);
     ht_start_hypercalls(s);
@@ -360,13 +345,11 @@ static void ht_exit(PCIDevice *pdev)
 {
     HypertraceState *s = HYPERTRACE(pdev);
 
-    ht_drain_all(s, true);
+    ht_drain_stop(s);
     ht_release_hypercalls(s);
     ht_stop_probes(s);
     QTAILQ_REMOVE(&hypertrace_devices, s, next);
     qemu_del_vm_change_state_handler(s->vmstate_entry);
-    timer_free(s->drain_timer);
-    qemu_bh_delete(s->drain_bh);
     g_free(s->rings);
     g_free(s->clients);
     ht_release_data(s);
@@ -383,10 +366,12 @@ static void ht_reset(DeviceState *dev)
     if (s->has_probes) {
         hypertrace_probes_reset();
     }
-    ht_drain_all(s, true); /* what was published before the reset is kept */
-    s->clock.kvm_tsc_offset_ns = 0; /* the CPUs' reset writes IA32_TSC */
-    for (r = 0; r < s->nr_rings; r++) {
-        ht_ring_reset(s, r);
+    WITH_QEMU_LOCK_GUARD(&s->drain_lock) {
+        ht_drain_all_locked(s, true); /* what was published is kept */
+        s->clock.kvm_tsc_offset_ns = 0; /* the CPUs' reset writes IA32_TSC */
+        for (r = 0; r < s->nr_rings; r++) {
+            ht_ring_reset(s, r);
+        }
     }
     memset(s->clients, 0, sizeof(*s->clients) * s->nr_clients);
 }

@@ -11,6 +11,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bitops.h"
+#include "qemu/lockable.h"
 #include "hypertrace-internal.h"
 #include "trace.h"
 
@@ -69,6 +70,7 @@ static bool ht_ring_read32(HypertraceState *s, hwaddr off, uint32_t *val)
         return true; /* already counted as HT_ERR_BAD_RING */
     }
     ring = &s->rings[r];
+    QEMU_LOCK_GUARD(&s->drain_lock); /* held by the drain thread briefly */
     switch (reg & ~7) {
     case HT_RING_STATUS:
         if (reg != HT_RING_STATUS) {
@@ -146,7 +148,7 @@ static bool ht_global_read32(HypertraceState *s, hwaddr off, uint32_t *val)
         return true;
     case HT_REG_ERRORS:
     case HT_REG_ERRORS + 4:
-        *val = ht_hi_lo(s->errors, off);
+        *val = ht_hi_lo(qatomic_read(&s->errors), off);
         return true;
     }
     return false;

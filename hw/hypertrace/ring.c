@@ -4,7 +4,9 @@
  * Guests publish records without a VM exit; this side takes them out in
  * position order, with every loss counted in its place, and emits them
  * into QEMU's trace backends.  Everything in a ring header is the
- * guest's to write, so every value read from it is checked.
+ * guest's to write, so every value read from it is checked.  The rings'
+ * consumer state belongs to whoever holds drain_lock: the drain thread
+ * (drain.c), or the main loop at stops, resets and exit.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -12,8 +14,7 @@
 #include "qemu/osdep.h"
 #include "qemu/bswap.h"
 #include "qemu/log.h"
-#include "qemu/main-loop.h"
-#include "qemu/timer.h"
+#include "qemu/atomic.h"
 #include "trace/control.h"
 #include "hypertrace-internal.h"
 #include "trace.h"
@@ -21,8 +22,8 @@
 void ht_guest_error(HypertraceState *s, uint32_t ring, uint32_t code,
                            uint64_t value)
 {
-    s->errors++;
-    if (ring < s->nr_rings) {
+    qatomic_inc(&s->errors);
+    if (ring < s->nr_rings) { /* a ring's own error: drain_lock is held */
         s->rings[ring].errors++;
     }
     trace_hypertrace_guest_error(ring, code, value);
@@ -64,11 +65,11 @@ static void ht_ring_lose(HypertraceState *s, uint32_t r, uint64_t count)
     trace_hypertrace_lost(r, count);
 }
 
-/* Account the records that producers dropped on a full ring. */
-static void ht_ring_collect_guest_lost(HypertraceState *s, uint32_t r)
+/* Account the records that producers dropped on a full ring: @lost. */
+static void ht_ring_account_guest_lost(HypertraceState *s, uint32_t r,
+                                       uint64_t lost)
 {
     HypertraceRing *ring = &s->rings[r];
-    uint64_t lost = le64_to_cpu(qatomic_read(&ht_ring_header(s, r)->lost));
 
     if (lost < ring->guest_lost) {
         ht_guest_error(s, r, HT_ERR_LOST_DECREASED, lost);
@@ -76,6 +77,12 @@ static void ht_ring_collect_guest_lost(HypertraceState *s, uint32_t r)
         ht_ring_lose(s, r, lost - ring->guest_lost);
     }
     ring->guest_lost = lost;
+}
+
+static void ht_ring_collect_guest_lost(HypertraceState *s, uint32_t r)
+{
+    ht_ring_account_guest_lost(s, r, le64_to_cpu(
+        qatomic_read(&ht_ring_header(s, r)->lost)));
 }
 
 static void ht_emit_event(HypertraceState *s, uint32_t r,
@@ -264,89 +271,125 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
     return ring->consumer < reserve && budget == 0 && room;
 }
 
-void ht_drain(HypertraceState *s, uint32_t budget, bool final)
+/* The drain thread's records per ring between two takes of drain_lock */
+#define HT_DRAIN_CHUNK 256
+
+/*
+ * One pass of the drain thread over every ring, at most drain-budget
+ * records each, taken HT_DRAIN_CHUNK at a time so that the main loop and
+ * the vCPUs never wait long for drain_lock; true if more are waiting
+ * and the trace can take them now.
+ */
+bool ht_drain_pass(HypertraceState *s)
 {
-    bool more = false;
+    bool more = false, ring_more;
+    uint32_t r, left, chunk;
+
+    for (r = 0; r < s->nr_rings; r++) {
+        left = s->drain_budget;
+        do {
+            chunk = MIN(left, HT_DRAIN_CHUNK);
+            left -= chunk;
+            QEMU_LOCK_GUARD(&s->drain_lock);
+            if (s->drain_closed) {
+                return false;
+            }
+            ht_clock_update(&s->clock);
+            s->trace_stuck = false;
+            ring_more = ht_ring_drain(s, r, chunk, false);
+        } while (ring_more && left);
+        more |= ring_more;
+    }
+    return more;
+}
+
+/*
+ * Drain everything that is committed, holding drain_lock throughout: for
+ * stops, where the guest may still resume, and @final for resets and
+ * exit, where no producer will commit again.
+ */
+void ht_drain_all_locked(HypertraceState *s, bool final)
+{
     uint32_t r;
 
     ht_clock_update(&s->clock);
     s->trace_stuck = false;
     for (r = 0; r < s->nr_rings; r++) {
-        more |= ht_ring_drain(s, r, budget, final);
-    }
-    if (more) {
-        qemu_bh_schedule(s->drain_bh); /* yield to the main loop first */
+        ht_ring_drain(s, r, UINT32_MAX, final);
     }
 }
 
-/*
- * Drain everything that is committed: for stops, where the guest may
- * still resume, and @final for resets and exit, where it will not.
- */
 void ht_drain_all(HypertraceState *s, bool final)
 {
-    ht_drain(s, UINT32_MAX, final);
+    QEMU_LOCK_GUARD(&s->drain_lock);
+    ht_drain_all_locked(s, final);
 }
 
-/*
- * Start ring @r again at position @pos, in constant time: the slots keep
- * what they hold.  A record left there carries an older position's commit
- * value, which no position from @pos on matches before 2^32 more records,
- * the same bound that holds as the ring wraps.
- */
-static void ht_ring_restart(HypertraceState *s, uint32_t r, uint64_t pos)
+/* For producers that map only the data BAR; the device never reads it. */
+static void ht_ring_write_geometry(HypertraceState *s, uint32_t r)
 {
     struct ht_ring_header *hdr = ht_ring_header(s, r);
-    HypertraceRing *ring = &s->rings[r];
 
-    qatomic_set(&hdr->reserve, cpu_to_le64(pos));
-    qatomic_set(&hdr->lost, 0);
-    qatomic_store_release(&hdr->consumer, cpu_to_le64(pos));
     hdr->order = cpu_to_le32(s->ring_order);
     hdr->mode = cpu_to_le32(s->mode);
     hdr->watermark = cpu_to_le32(ht_ring_records(s) / 2);
     hdr->ring = cpu_to_le32(r);
     hdr->stride = cpu_to_le32(s->ring_stride);
-    ring->consumer = pos;
-    ring->published = pos;
+}
+
+/* A device reset, with drain_lock: the ring's memory zeroed, positions 0. */
+void ht_ring_reset(HypertraceState *s, uint32_t r)
+{
+    HypertraceRing *ring = &s->rings[r];
+
+    memset(ht_ring_header(s, r), 0, s->ring_stride);
+    ht_ring_write_geometry(s, r);
+    ring->consumer = 0;
+    ring->published = 0;
     ring->guest_lost = 0;
     ring->stalled = false;
     ring->halted = false;
 }
 
-/* A device reset: the ring's memory zeroed, positions from 0. */
-void ht_ring_reset(HypertraceState *s, uint32_t r)
-{
-    memset(ht_ring_header(s, r), 0, s->ring_stride);
-    ht_ring_restart(s, r, 0);
-}
-
 /*
- * A guest may reset at will, so this exit drains one budget's worth like
- * any pass; what it leaves behind is counted lost.
+ * A guest may reset a ring at will, so a reset takes constant time and
+ * loses nothing, even with producers at work: it writes the header again
+ * from the device's state and un-halts the ring.  A sane ring keeps its
+ * reserve, which producers own; a halted one gets the last sane value.
+ * The producers' drop count is taken and zeroed in one exchange.
  */
-static void ht_ring_drain_for_reset(HypertraceState *s, uint32_t r)
+static void ht_ring_republish(HypertraceState *s, uint32_t r)
 {
     HypertraceRing *ring = &s->rings[r];
+    struct ht_ring_header *hdr = ht_ring_header(s, r);
 
-    ht_ring_drain(s, r, s->drain_budget, false);
-    if (!ring->halted && ring->published > ring->consumer) {
-        ht_ring_lose(s, r, ring->published - ring->consumer);
+    if (!ring->halted) {
+        ht_ring_drain(s, r, 0, false); /* look at reserve, as a pass does */
     }
+    if (ring->halted) {
+        qatomic_set(&hdr->reserve, cpu_to_le64(ring->published));
+    }
+    ht_ring_account_guest_lost(s, r,
+                               le64_to_cpu(qatomic_xchg(&hdr->lost, 0)));
+    ring->guest_lost = 0;
+    qatomic_store_release(&hdr->consumer, cpu_to_le64(ring->consumer));
+    ht_ring_write_geometry(s, r);
+    ring->halted = false;
 }
 
 void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val)
 {
     if (val & ~(HT_RING_CTL_DOORBELL | HT_RING_CTL_RESET)) {
-        ht_guest_error(s, r, HT_ERR_BAD_CONTROL, val);
+        WITH_QEMU_LOCK_GUARD(&s->drain_lock) {
+            ht_guest_error(s, r, HT_ERR_BAD_CONTROL, val);
+        }
         return;
     }
     if (val & HT_RING_CTL_RESET) {
-        ht_ring_drain_for_reset(s, r);
-        /* a guest may reset at will: no pass over the ring's memory */
-        ht_ring_restart(s, r, s->rings[r].published);
+        QEMU_LOCK_GUARD(&s->drain_lock);
+        ht_ring_republish(s, r);
     }
     if (val & HT_RING_CTL_DOORBELL) {
-        qemu_bh_schedule(s->drain_bh);
+        qemu_event_set(&s->drain_wake);
     }
 }

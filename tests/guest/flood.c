@@ -3,7 +3,9 @@
  * FLOOD_SECONDS (counted on the CMOS clock, so on real time), then prints
  * "flood: cpu C attempted N dropped D" and halts, for the host to query
  * the device.  Started with -smp 2; the host checks that every attempt is
- * recorded or counted lost.
+ * recorded or counted lost.  CPU 1 also resets ring 0 every
+ * RESET_EVERY emits, while CPU 0 fills it and the drain thread drains
+ * it: a reset must lose nothing.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -13,6 +15,7 @@
 
 #define FLOOD_SECONDS 60
 #define CLOCK_CHECK_EVERY 4096      /* emits between two reads of the RTC */
+#define RESET_EVERY 1024            /* CPU 1's emits between ring 0 resets */
 #define CMOS_INDEX 0x70
 #define CMOS_DATA 0x71
 #define CMOS_SECONDS 0x00
@@ -21,6 +24,7 @@ static volatile void *ctrl;
 static void *data;
 static volatile uint64_t attempted[2], dropped[2];
 static volatile int stop, ap_done;
+static volatile uint64_t resets;
 
 static uint8_t rtc_seconds(void)
 {
@@ -56,6 +60,11 @@ static void flood(uint32_t cpu)
         if (cpu == 0 && i % CLOCK_CHECK_EVERY == 0) {
             watch_clock(&last, &seconds);
         }
+        if (cpu == 1 && i % RESET_EVERY == 0) {
+            ht_writel(ctrl, HT_RING_REG(0, HT_RING_CONTROL),
+                      HT_RING_CTL_RESET);
+            resets++;
+        }
     }
     attempted[cpu] = i;
 }
@@ -85,7 +94,9 @@ void guest_main(void)
         put_dec(dropped[cpu]);
         puts("\n");
     }
-    puts("flood: seconds ");
+    puts("flood: resets of ring 0 ");
+    put_dec(resets);
+    puts("\nflood: seconds ");
     put_dec(FLOOD_SECONDS);
     puts("\nflood: done\n");
     for (;;) {

@@ -8,6 +8,7 @@
 
 #include "hw/pci/pci_device.h"
 #include "qemu/queue.h"
+#include "qemu/thread.h"
 #include "qom/object.h"
 #include "hypertrace/abi.h"
 
@@ -56,18 +57,22 @@ struct HypertraceState {
     MemoryRegion data_ram;
     MemoryRegion *data;         /* data_ram, or the memdev's region */
     uint8_t *data_ptr;
-    QEMUBH *drain_bh;
+    QemuThread drain_thread;
+    QemuEvent drain_wake;       /* a doorbell, the drain timer, exit */
+    QemuMutex drain_lock;       /* the rings' consumer state, the clock */
+    bool drain_quit;            /* the drain thread is to end */
+    bool drain_closed;          /* drained for good at exit: take no more */
     QEMUTimer *drain_timer;
     VMChangeStateEntry *vmstate_entry;
     Error *migration_blocker;
     QTAILQ_ENTRY(HypertraceState) next;
 
-    HypertraceRing *rings;
+    HypertraceRing *rings;      /* consumer state under drain_lock */
     HypertraceClient *clients;
     HypertraceClock clock;
     bool has_probes;            /* this device owns the VM's probes */
     bool trace_stuck;           /* in this pass, the trace writer is */
-    uint64_t errors;
+    uint64_t errors;            /* atomic: the vCPUs and the drain thread */
     uint32_t ring_order;
     uint32_t ring_stride;
     uint32_t mode;

@@ -1,0 +1,79 @@
+/*
+ * hypertrace: when and where the rings are drained
+ *
+ * Each device has a drain thread that runs the consumer (ring.c) off the
+ * BQL, woken by the guest's doorbells and by the drain timer, so that
+ * recording never makes a vCPU wait for the main loop.  The timer runs on
+ * the virtual clock, in the main loop, where it also reads KVM's TSC
+ * offset for the clock.  Stops, resets and exit drain in the main loop.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/lockable.h"
+#include "qemu/rcu.h"
+#include "qemu/timer.h"
+#include "hypertrace-internal.h"
+
+static void *ht_drain_thread(void *opaque)
+{
+    HypertraceState *s = opaque;
+
+    rcu_register_thread(); /* qemu_log and the CPU list use RCU */
+    while (!qatomic_read(&s->drain_quit)) {
+        qemu_event_reset(&s->drain_wake);
+        while (ht_drain_pass(s) && !qatomic_read(&s->drain_quit)) {
+            continue; /* drain_lock was free between chunks */
+        }
+        qemu_event_wait(&s->drain_wake);
+    }
+    rcu_unregister_thread();
+    return NULL;
+}
+
+static void ht_drain_timer_mod(HypertraceState *s)
+{
+    timer_mod(s->drain_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              (int64_t)s->drain_period_us * SCALE_US);
+}
+
+static void ht_drain_timer(void *opaque)
+{
+    HypertraceState *s = opaque;
+
+    ht_clock_sync_kvm(s);
+    qemu_event_set(&s->drain_wake);
+    ht_drain_timer_mod(s);
+}
+
+void ht_drain_start(HypertraceState *s)
+{
+    qemu_mutex_init(&s->drain_lock);
+    qemu_event_init(&s->drain_wake, false);
+    s->drain_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ht_drain_timer, s);
+    ht_drain_timer_mod(s);
+    qemu_thread_create(&s->drain_thread, "hypertrace-drain",
+                       ht_drain_thread, s, QEMU_THREAD_JOINABLE);
+}
+
+/* At exit: drain for good, and have the drain thread take nothing more. */
+void ht_drain_close(HypertraceState *s)
+{
+    QEMU_LOCK_GUARD(&s->drain_lock);
+    if (!s->drain_closed) {
+        ht_drain_all_locked(s, true);
+        s->drain_closed = true;
+    }
+}
+
+void ht_drain_stop(HypertraceState *s)
+{
+    ht_drain_close(s);
+    qatomic_set(&s->drain_quit, true);
+    qemu_event_set(&s->drain_wake);
+    qemu_thread_join(&s->drain_thread);
+    timer_free(s->drain_timer);
+    qemu_event_destroy(&s->drain_wake);
+    qemu_mutex_destroy(&s->drain_lock);
+}

@@ -20,7 +20,7 @@ QEMU := $(B)/qemu-system-x86_64
 GBUILD := $(B)/ours
 PYTHON := /usr/bin/python3
 QEMU_CONFIGURE := --target-list=x86_64-softmmu \
-	--enable-trace-backends=simple,log,ust \
+	--enable-trace-backends=simple,ust \
 	--firmwarepath=/usr/share/qemu:/usr/share/seabios:/usr/lib/ipxe/qemu \
 	--disable-docs --disable-download --disable-install-blobs \
 	--python=$(PYTHON) \
@@ -28,7 +28,7 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu \
 QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
 	trace/trace-events-all
 
-.PHONY: all qemu qemu-sanitize qemu-simple ours overlay check check-sanitize demo \
+.PHONY: all qemu qemu-sanitize ours overlay check check-sanitize demo \
 	bench fuzz checkpatch clean distclean
 all: qemu ours
 
@@ -135,22 +135,8 @@ check: all
 demo: all
 	$(PYTHON) scripts/demo.py --build $(B) $(if $(OUT),--out $(OUT))
 
-# make bench also measures the drain into a QEMU whose only backends are
-# simple and ust: the log backend formats every enabled event as text, and
-# QEMU cannot turn that off at run time.
-SIMPLEBUILD := $(B)/qemu-build-simple
-, := ,
-$(SIMPLEBUILD)/build.ninja: $(QEMU_CONFIG_STAMP) | $(QSRC)/.hypertrace-patched overlay
-	rm -rf $(SIMPLEBUILD) && mkdir -p $(SIMPLEBUILD)
-	cd $(SIMPLEBUILD) && ../qemu-src/configure \
-		$(subst simple$(,)log$(,)ust,simple$(,)ust,$(QEMU_CONFIGURE))
-
-qemu-simple: overlay $(SIMPLEBUILD)/build.ninja
-	ninja -C $(SIMPLEBUILD) qemu-system-x86_64 trace/trace-events-all
-	@$(call link_firmware,$(SIMPLEBUILD))
-
-bench: all qemu-simple
-	$(PYTHON) tests/bench/run.py --build $(B) --simple-build $(SIMPLEBUILD)
+bench: all
+	$(PYTHON) tests/bench/run.py --build $(B)
 
 # QEMU's own style checker, from the pinned tree, on every patch of the
 # series and on each C file that we add to QEMU's tree.
@@ -168,7 +154,7 @@ checkpatch: $(PRISTINE)/VERSION
 	[ $$fail = 0 ] && echo "checkpatch: $(words $(shell cat patches/series)) patches and $(words $(QEMU_C_FILES)) files clean"
 
 clean:
-	rm -rf $(QBUILD) $(SANBUILD) $(FUZZBUILD) $(SIMPLEBUILD) $(GBUILD) $(QEMU) \
+	rm -rf $(QBUILD) $(SANBUILD) $(FUZZBUILD) $(GBUILD) $(QEMU) \
 		$(B)/tests $(B)/demo $(B)/fuzz
 
 distclean:

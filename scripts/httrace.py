@@ -1,3 +1,4 @@
+#!/usr/bin/python3
 """Read hypertrace events from QEMU trace files.
 
 A simpletrace file is read through QEMU's own scripts/simpletrace.py and
@@ -135,3 +136,33 @@ def read_trace(path, build="build", events_file=None):
     if os.path.isdir(path):
         return read_ctf(path)
     return read_simpletrace(path, build, events_file)
+
+
+def _format_arg(value):
+    return "0x%x" % value if isinstance(value, int) else str(value)
+
+
+def main(argv=None):
+    """Print a trace as text, one event per line: what the log backend
+    would have printed, from the simple backend's file or LTTng's."""
+    import argparse
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("trace", help="a simpletrace file or a CTF directory")
+    ap.add_argument("--build", default=os.path.join(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "build"),
+        help="the build that wrote it (default: this tree's build/)")
+    args = ap.parse_args(argv)
+    try:
+        for name, ts, pid, fields in read_trace(args.trace, args.build):
+            print("%d.%09d %s pid=%d %s" % (
+                ts // 1000000000, ts % 1000000000, name, pid,
+                " ".join("%s=%s" % (k, _format_arg(v))
+                         for k, v in fields.items())))
+    except (OSError, ValueError) as e:
+        sys.exit("httrace: %s: %s" % (args.trace, e))
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
+if __name__ == "__main__":
+    main()

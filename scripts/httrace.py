@@ -158,10 +158,10 @@ def main(argv=None):
                 ts // 1000000000, ts % 1000000000, name, pid,
                 " ".join("%s=%s" % (k, _format_arg(v))
                          for k, v in fields.items())))
+    except BrokenPipeError:     # a pager or head quit
+        sys.stderr.close()
     except (OSError, ValueError) as e:
         sys.exit("httrace: %s: %s" % (args.trace, e))
-    except BrokenPipeError:
-        sys.stderr.close()
 
 
 if __name__ == "__main__":

@@ -64,6 +64,22 @@ def test_two_vms_keep_separate_traces():
              "event ids per VM")
 
 
+def wait_stopped(pid):
+    """Until every thread of @pid is stopped: SIGSTOP takes effect later
+    than kill() returns."""
+    deadline = time.monotonic() + 10
+    while True:
+        states = []
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+                states.append(f.read().rsplit(")", 1)[1].split()[0])
+        if all(state == "T" for state in states):
+            return
+        check(time.monotonic() < deadline, "producer not stopped: %s"
+              % states)
+        time.sleep(0.001)
+
+
 def check_stop_during_burst(stop):
     """@stop a VM while a host producer publishes 500,000 records/s into
     its running ring, the drain thread at work.  The producer is frozen
@@ -77,6 +93,7 @@ def check_stop_during_burst(stop):
              "2000000", "500000"], stdout=subprocess.DEVNULL)
         time.sleep(0.5)
         producer.send_signal(signal.SIGSTOP)
+        wait_stopped(producer.pid)
         stop(vm)
         status = vm.proc.wait(60)
         producer.kill()

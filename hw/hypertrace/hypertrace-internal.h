@@ -21,7 +21,8 @@ void ht_guest_error(HypertraceState *s, uint32_t ring, uint32_t code,
 uint32_t ht_ring_records(HypertraceState *s);
 void ht_ring_reset(HypertraceState *s, uint32_t r);
 void ht_ring_control(HypertraceState *s, uint32_t r, uint32_t val);
-bool ht_drain_pass(HypertraceState *s);
+bool ht_drain_pass(HypertraceState *s, uint64_t *took);
+bool ht_drain_wanted(HypertraceState *s);
 void ht_drain_all_locked(HypertraceState *s, bool final);
 void ht_drain_all(HypertraceState *s, bool final);
 

@@ -320,6 +320,10 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
 
     s->rings = g_new0(HypertraceRing, s->nr_rings);
     s->clients = g_new0(HypertraceClient, s->nr_clients);
+    if (s->hostmem) {
+        /* a file may hold anything; our own RAM starts zeroed, untouched */
+        memset(s->data_ptr, 0, (size_t)s->ring_stride * s->nr_rings);
+    }
     for (r = 0; r < s->nr_rings; r++) {
         ht_ring_reset(s, r);
     }
@@ -378,7 +382,7 @@ static void ht_reset(DeviceState *dev)
 
 static const Property ht_properties[] = {
     DEFINE_PROP_UINT32("rings", HypertraceState, nr_rings, 0),
-    DEFINE_PROP_UINT32("ring-size", HypertraceState, ring_size, 4096),
+    DEFINE_PROP_UINT32("ring-size", HypertraceState, ring_size, 65536),
     DEFINE_PROP_UINT32("clients", HypertraceState, nr_clients, 0),
     DEFINE_PROP_STRING("mode", HypertraceState, mode_name),
     DEFINE_PROP_UINT32("drain-period-us", HypertraceState, drain_period_us,

@@ -76,7 +76,7 @@ static void ht_ring_account_guest_lost(HypertraceState *s, uint32_t r,
     } else if (lost > ring->guest_lost) {
         ht_ring_lose(s, r, lost - ring->guest_lost);
     }
-    ring->guest_lost = lost;
+    qatomic_set(&ring->guest_lost, lost); /* ht_drain_wanted() peeks */
 }
 
 static void ht_ring_collect_guest_lost(HypertraceState *s, uint32_t r)
@@ -277,14 +277,17 @@ static bool ht_ring_drain(HypertraceState *s, uint32_t r, uint32_t budget,
 /*
  * One pass of the drain thread over every ring, at most drain-budget
  * records each, taken HT_DRAIN_CHUNK at a time so that the main loop and
- * the vCPUs never wait long for drain_lock; true if more are waiting
- * and the trace can take them now.
+ * the vCPUs never wait long for drain_lock.  Returns whether more are
+ * waiting and the trace can take them now; @took counts the positions
+ * the pass took (emitted or lost).
  */
-bool ht_drain_pass(HypertraceState *s)
+bool ht_drain_pass(HypertraceState *s, uint64_t *took)
 {
     bool more = false, ring_more;
     uint32_t r, left, chunk;
+    uint64_t before;
 
+    *took = 0;
     for (r = 0; r < s->nr_rings; r++) {
         left = s->drain_budget;
         do {
@@ -296,11 +299,33 @@ bool ht_drain_pass(HypertraceState *s)
             }
             ht_clock_update(&s->clock);
             s->trace_stuck = false;
+            before = s->rings[r].consumer;
             ring_more = ht_ring_drain(s, r, chunk, false);
+            *took += s->rings[r].consumer - before;
         } while (ring_more && left);
         more |= ring_more;
     }
     return more;
+}
+
+/*
+ * Whether a pass would find work in some ring, from its header alone and
+ * without drain_lock: the drain timer leaves an idle thread asleep.
+ */
+bool ht_drain_wanted(HypertraceState *s)
+{
+    struct ht_ring_header *hdr;
+    uint32_t r;
+
+    for (r = 0; r < s->nr_rings; r++) {
+        hdr = ht_ring_header(s, r);
+        if (qatomic_read(&hdr->reserve) != qatomic_read(&hdr->consumer) ||
+            le64_to_cpu(qatomic_read(&hdr->lost)) !=
+            qatomic_read(&s->rings[r].guest_lost)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 /*
@@ -337,16 +362,29 @@ static void ht_ring_write_geometry(HypertraceState *s, uint32_t r)
     hdr->stride = cpu_to_le32(s->ring_stride);
 }
 
-/* A device reset, with drain_lock: the ring's memory zeroed, positions 0. */
+/*
+ * A device reset, with drain_lock, after the final drain: the ring starts
+ * again, empty, at the position it reached.  Its slots keep what they
+ * hold: a record left there carries an older position's commit value,
+ * which no position from here on matches before 2^32 more (as when the
+ * ring wraps).  So a reset costs the same at any ring size and touches no
+ * ring memory.  What a halted ring left undrained is counted lost.
+ */
 void ht_ring_reset(HypertraceState *s, uint32_t r)
 {
     HypertraceRing *ring = &s->rings[r];
+    struct ht_ring_header *hdr = ht_ring_header(s, r);
 
-    memset(ht_ring_header(s, r), 0, s->ring_stride);
+    if (ring->published > ring->consumer) {
+        ht_ring_lose(s, r, ring->published - ring->consumer);
+        ring->consumer = ring->published;
+    }
+    qatomic_set(&hdr->reserve, cpu_to_le64(ring->consumer));
+    qatomic_set(&hdr->lost, 0);
+    qatomic_store_release(&hdr->consumer, cpu_to_le64(ring->consumer));
     ht_ring_write_geometry(s, r);
-    ring->consumer = 0;
-    ring->published = 0;
-    ring->guest_lost = 0;
+    ring->published = ring->consumer;
+    qatomic_set(&ring->guest_lost, 0);
     ring->stalled = false;
     ring->halted = false;
 }
@@ -371,7 +409,7 @@ static void ht_ring_republish(HypertraceState *s, uint32_t r)
     }
     ht_ring_account_guest_lost(s, r,
                                le64_to_cpu(qatomic_xchg(&hdr->lost, 0)));
-    ring->guest_lost = 0;
+    qatomic_set(&ring->guest_lost, 0);
     qatomic_store_release(&hdr->consumer, cpu_to_le64(ring->consumer));
     ht_ring_write_geometry(s, r);
     ring->halted = false;

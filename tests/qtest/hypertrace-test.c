@@ -300,9 +300,9 @@ static void test_ids_and_bars(void)
     g_assert_cmphex(bar2 & 0xf, ==, PCI_BASE_ADDRESS_SPACE_MEMORY |
                     PCI_BASE_ADDRESS_MEM_TYPE_64 |
                     PCI_BASE_ADDRESS_MEM_PREFETCH);
-    /* 2 rings of 4096 records: (256 + 4096 * 64) rounded to 4 KiB, x2 */
-    g_assert_cmpuint(t.stride, ==, 266240);
-    g_assert_cmpuint(t.data_size, ==, 1024 * 1024);
+    /* 2 rings of 65536 records: (256 + 65536 * 64) rounded to 4 KiB, x2 */
+    g_assert_cmpuint(t.stride, ==, 4198400);
+    g_assert_cmpuint(t.data_size, ==, 16 * 1024 * 1024);
     g_free(ht_stop(&t));
 }
 
@@ -773,22 +773,30 @@ static void qmp_reset(QTestState *qts)
 /* After a hostile input, a reset gives a device that works. */
 static void check_recovered(HtFuzzDevice *d)
 {
-    HtFuzzAction record = { .kind = HT_ACT_RECORD, .offset = 0 };
-    uint64_t before;
+    HtFuzzAction record = { .kind = HT_ACT_RECORD };
+    gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+    uint64_t before, pos;
 
     qmp_reset(d->qts);
     ht_fuzz_remap(d);
     g_assert_cmphex(qpci_io_readl(d->pci, d->ctrl, HT_REG_MAGIC), ==,
                     HT_MAGIC);
     before = qpci_io_readq(d->pci, d->ctrl, HT_RING_REG(0, HT_RING_CONSUMED));
+    /* the reset emptied ring 0 where its positions had reached */
+    pos = qpci_io_readq(d->pci, d->data, 0);
+    g_assert_cmpuint(qpci_io_readq(d->pci, d->data,
+                     offsetof(struct ht_ring_header, consumer)), ==, pos);
+    record.offset = pos;
     ht_fuzz_action(d, &record);
-    qpci_io_writeq(d->pci, d->data, 0, 1);          /* ring 0: reserve = 1 */
+    qpci_io_writeq(d->pci, d->data, 0, pos + 1);    /* reserve */
     qpci_io_writel(d->pci, d->ctrl, HT_RING_REG(0, HT_RING_CONTROL),
                    HT_RING_CTL_DOORBELL);
     qtest_clock_step(d->qts, HT_FUZZ_MAX_STEP_NS);
-    g_assert_cmpuint(qpci_io_readq(d->pci, d->ctrl,
-                                   HT_RING_REG(0, HT_RING_CONSUMED)), ==,
-                     before + 1);
+    while (qpci_io_readq(d->pci, d->ctrl, HT_RING_REG(0, HT_RING_CONSUMED))
+           != before + 1) {
+        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+        g_usleep(1000);
+    }
 }
 
 static void replay_fuzz_input(const char *path)

@@ -20,6 +20,7 @@
 #define PCI_DEVICES "/sys/bus/pci/devices"
 
 struct ht_device {
+    struct ht_device_rings pub; /* first: the inline emit reads it */
     char path[300];
     volatile void *ctrl;
     void *data;
@@ -152,10 +153,20 @@ ht_device *ht_device_open(char **error)
     dev->nr_rings = ht_readl(dev->ctrl, HT_REG_NR_RINGS);
     dev->nr_clients = ht_readl(dev->ctrl, HT_REG_NR_CLIENTS);
     dev->stride = ht_readl(dev->ctrl, HT_REG_RING_STRIDE);
-    dev->rings = calloc(dev->nr_rings, sizeof(*dev->rings));
-    for (i = 0; dev->rings && i < dev->nr_rings; i++) {
+    dev->rings = dev->nr_rings ? calloc(dev->nr_rings, sizeof(*dev->rings))
+                               : NULL;
+    if (!dev->rings || !dev->nr_clients) {
+        set_error(error, dev->rings ? "%s has no client slots" :
+                  dev->nr_rings ? "%s: out of memory for the rings" :
+                  "%s has no rings", dev->path);
+        ht_device_close(dev);
+        return NULL;
+    }
+    for (i = 0; i < dev->nr_rings; i++) {
         ht_ring_init(&dev->rings[i], dev->data, dev->stride, i, dev->ctrl);
     }
+    dev->pub.rings = dev->rings;
+    dev->pub.nr_rings = dev->nr_rings;
     return dev;
 }
 
@@ -174,24 +185,30 @@ void ht_device_close(ht_device *dev)
     free(dev);
 }
 
-static uint32_t current_cpu(void)
+uint32_t ht_current_cpu_slow(void)
 {
     int cpu = sched_getcpu();
 
-    return cpu < 0 ? 0 : cpu;
-}
-
-int ht_device_emit(ht_device *dev, uint32_t id, const uint64_t *args)
-{
-    /* any ring is safe to share; ours avoids contention */
-    return ht_ring_emit(&dev->rings[current_cpu() % dev->nr_rings], id, args);
+    return cpu < 0 ? 0 : (uint32_t)cpu;
 }
 
 void ht_device_emit_sync(ht_device *dev, uint32_t id, const uint64_t *args,
                          int nargs)
 {
-    ht_sync_emit_n(dev->ctrl, current_cpu() % dev->nr_clients, id, args,
-                   nargs);
+    uint32_t cpu = ht_current_cpu();
+
+    ht_sync_emit_n(dev->ctrl, cpu < dev->nr_clients ? cpu :
+                   cpu % dev->nr_clients, id, args, nargs);
+}
+
+struct ht_ring *ht_device_ring(ht_device *dev, uint32_t index)
+{
+    return index < dev->nr_rings ? &dev->rings[index] : NULL;
+}
+
+volatile void *ht_device_ctrl(const ht_device *dev)
+{
+    return dev->ctrl;
 }
 
 const char *ht_device_path(const ht_device *dev)

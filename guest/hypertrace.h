@@ -18,16 +18,51 @@
 
 /* ---- Hypercall channel: KVM's ABI, nr in RAX, a0..a3 in RBX..RSI ---- */
 
+/*
+ * Whether the CPU is AMD's or Hygon's, whose native hypercall is vmmcall:
+ * KVM runs the other vendor's instruction only by emulating it after #UD,
+ * and its emulator takes vmcall for privileged on AMD (CPL 3 gets #GP).
+ * Decided once from CPUID leaf 0, per translation unit; a race only
+ * decides it twice.
+ */
+HT_INLINE int ht_cpu_is_amd(void)
+{
+    static int vendor;          /* 0 unknown, 1 Intel and others, 2 AMD */
+    int v = __atomic_load_n(&vendor, __ATOMIC_RELAXED);
+    uint32_t eax = 0, ebx, ecx, edx;
+
+    if (!v) {
+        __asm__ volatile("cpuid"
+                         : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
+        /* "AuthenticAMD", "HygonGenuine": EBX "Auth" / "Hygo" */
+        v = ebx == 0x68747541 || ebx == 0x6f677948 ? 2 : 1;
+        __atomic_store_n(&vendor, v, __ATOMIC_RELAXED);
+    }
+    return v == 2;
+}
+
+/*
+ * One hypercall with the instruction native to the CPU's vendor (vmmcall
+ * on AMD and Hygon, vmcall elsewhere), as Linux's own KVM guests do: it
+ * exits natively at every CPL, under KVM and TCG.
+ */
 HT_INLINE long ht_hypercall(unsigned long nr, unsigned long a0,
-                                unsigned long a1, unsigned long a2,
-                                unsigned long a3)
+                            unsigned long a1, unsigned long a2,
+                            unsigned long a3)
 {
     long ret;
 
-    __asm__ volatile("vmcall"
-                     : "=a"(ret)
-                     : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
-                     : "memory");
+    if (ht_cpu_is_amd()) {
+        __asm__ volatile("vmmcall"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+                         : "memory");
+    } else {
+        __asm__ volatile("vmcall"
+                         : "=a"(ret)
+                         : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3)
+                         : "memory");
+    }
     return ret;
 }
 

@@ -60,6 +60,7 @@ typedef struct Milestone {
     uint64_t addr;
     const char *name;
     bool fired;             /* since the last reset */
+    bool armed;             /* KVM: holds a use of a breakpoint */
 } Milestone;
 
 typedef struct PendingKey {
@@ -95,6 +96,7 @@ static struct {
     uint64_t banner;        /* linux_banner's link address */
     int64_t kaslr;
     uint64_t untracked;     /* returns that could not be followed */
+    GHashTable *armed;      /* KVM: &addr -> guint * users of its breakpoint */
     bool kvm_dirty;         /* breakpoints changed since ht_kvm_sync() */
 } ht_probes;
 
@@ -143,23 +145,45 @@ static void ht_retranslate(CPUState *cpu)
  */
 static bool ht_arm(CPUState *cpu, uint64_t addr)
 {
+    guint *users;
+
     if (!kvm_enabled()) {
         if (cpu) {
             ht_retranslate(cpu);
         }
         return true;
     }
+    /* probes, return sites and milestones may share an address */
+    users = g_hash_table_lookup(ht_probes.armed, &addr);
+    if (users) {
+        (*users)++;
+        return true;
+    }
     if (kvm_arch_insert_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) < 0) {
         return false;
     }
+    users = g_new(guint, 1);
+    *users = 1;
+    g_hash_table_insert(ht_probes.armed, g_memdup2(&addr, sizeof(addr)),
+                        users);
     ht_probes.kvm_dirty = true;
     return true;
 }
 
+/* KVM: one user less of the breakpoint at @addr, gone with the last. */
 static void ht_disarm(uint64_t addr)
 {
-    if (kvm_enabled() &&
-        kvm_arch_remove_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) == 0) {
+    guint *users;
+
+    if (!kvm_enabled()) {
+        return;
+    }
+    users = g_hash_table_lookup(ht_probes.armed, &addr);
+    if (!users || --*users) {
+        return;
+    }
+    g_hash_table_remove(ht_probes.armed, &addr);
+    if (kvm_arch_remove_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) == 0) {
         ht_probes.kvm_dirty = true;
     }
 }
@@ -543,6 +567,20 @@ static void ht_hit_return(const HypertraceProbeHit *hit)
     }
 }
 
+static bool ht_arm_milestone(Milestone *m)
+{
+    m->armed = m->armed || ht_arm(NULL, m->addr);
+    return m->armed;
+}
+
+static void ht_disarm_milestone(Milestone *m)
+{
+    if (m->armed) {
+        ht_disarm(m->addr);
+        m->armed = false;
+    }
+}
+
 static void ht_hit_milestones(const HypertraceProbeHit *hit)
 {
     unsigned i;
@@ -553,6 +591,7 @@ static void ht_hit_milestones(const HypertraceProbeHit *hit)
         if (m->addr == hit->pc && !m->fired) {
             m->fired = true;
             trace_hypertrace_milestone(hit->cpu->cpu_index, hit->pc, m->name);
+            ht_disarm_milestone(m); /* once a boot: give the slot back */
         }
     }
 }
@@ -691,7 +730,8 @@ static void ht_add_milestones(void)
     }
 }
 
-static void ht_arm_milestones(void)
+/* KVM: a breakpoint for each milestone of the boot; @warn if none is left */
+static void ht_arm_milestones(bool warn)
 {
     unsigned i;
 
@@ -699,7 +739,7 @@ static void ht_arm_milestones(void)
         return;                 /* TCG checks them at translation */
     }
     for (i = 0; i < ht_probes.nr_milestones; i++) {
-        if (!ht_arm(NULL, ht_probes.milestones[i].addr)) {
+        if (!ht_arm_milestone(&ht_probes.milestones[i]) && warn) {
             warn_report("hypertrace: KVM gives %d hardware breakpoints; "
                         "milestone %s is not set", KVM_HW_BREAKPOINTS,
                         ht_probes.milestones[i].name);
@@ -716,6 +756,8 @@ static void ht_probes_init(void)
                                               g_free, NULL);
     ht_probes.pending = g_hash_table_new_full(pending_hash, pending_equal,
                                               g_free, NULL);
+    ht_probes.armed = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                            g_free, g_free);
 }
 
 bool hypertrace_probes_start(const char *symbols, const char *probes,
@@ -737,7 +779,7 @@ bool hypertrace_probes_start(const char *symbols, const char *probes,
     }
     if (milestones) {
         ht_add_milestones();
-        ht_arm_milestones();
+        ht_arm_milestones(true);
     }
     ht_arm_entries(NULL, false);
     ht_probes_rearm_kernel();
@@ -761,6 +803,7 @@ void hypertrace_probes_stop(void)
         ht_retranslate(first_cpu);  /* drop the helper calls */
     }
     QEMU_LOCK_GUARD(&ht_probes_lock);
+    g_hash_table_destroy(ht_probes.armed);
     g_hash_table_destroy(ht_probes.pending);
     g_hash_table_destroy(ht_probes.returns);
     g_hash_table_destroy(ht_probes.entries);
@@ -800,6 +843,7 @@ void hypertrace_probes_reset(void)
         for (i = 0; i < ht_probes.nr_milestones; i++) {
             ht_probes.milestones[i].fired = false;
         }
+        ht_arm_milestones(false);   /* the next boot passes them again */
         g_hash_table_remove_all(ht_probes.pending);
         ht_probes_rearm_kernel();   /* the next boot may move the kernel */
     }

@@ -53,14 +53,28 @@ void ht_clock_sync_kvm(HypertraceState *s)
     if (!due) {
         return;
     }
-    if (!hypertrace_kvm_tsc_offset(&offset)) {
+    switch (hypertrace_kvm_tsc_offset(&offset)) {
+    case 0:
+        return; /* the vCPU has not run yet: at the next tick */
+    case -1:
         warn_report_once("hypertrace: KVM did not give the guest's TSC; "
                          "ring record times may be off by a constant");
+        break;
     }
     QEMU_LOCK_GUARD(&s->drain_lock);
     c->kvm_tsc_offset = offset;
     c->kvm_tsc_offset_ns = now;
     ht_clock_update(c);
+}
+
+/*
+ * Whether ring records can be given a time now: under KVM, once the
+ * guest TSC's offset was read since the VM last started or reset (the
+ * drain timer reads it).  Only a stop's or exit's drain goes on without.
+ */
+bool ht_clock_ready(const HypertraceClock *c)
+{
+    return !kvm_enabled() || c->kvm_tsc_offset_ns;
 }
 
 /* With drain_lock, or before the drain thread starts. */

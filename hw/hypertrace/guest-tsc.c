@@ -21,37 +21,46 @@
 
 typedef struct TscOffsetRead {
     int64_t offset;
-    bool ok;
+    int result;
 } TscOffsetRead;
 
-/* On the vCPU's own thread: its ioctls would wait for KVM_RUN to end. */
+/*
+ * On the vCPU's own thread: its ioctls would wait for KVM_RUN to end.
+ * While QEMU holds registers that it has not written to KVM yet (after a
+ * reset, before the next KVM_RUN), KVM's offset is about to change.
+ */
 static void ht_read_tsc_offset(CPUState *cs, run_on_cpu_data data)
 {
     TscOffsetRead *read = data.host_ptr;
     uint64_t before = cpu_get_host_ticks(), tsc = 0, after;
 
-    read->ok = kvm_get_one_msr(X86_CPU(cs), MSR_IA32_TSC, &tsc) == 1;
+    if (cs->vcpu_dirty) {
+        read->result = 0;
+        return;
+    }
+    read->result = kvm_get_one_msr(X86_CPU(cs), MSR_IA32_TSC, &tsc) == 1 ?
+                   1 : -1;
     after = cpu_get_host_ticks();
     read->offset = tsc - (before + (after - before) / 2);
 }
 
-bool hypertrace_kvm_tsc_offset(int64_t *offset)
+int hypertrace_kvm_tsc_offset(int64_t *offset)
 {
-    TscOffsetRead read = { 0 };
+    TscOffsetRead read = { .result = -1 };
 
     if (!kvm_enabled() || !first_cpu) {
-        return false;
+        return -1;
     }
     run_on_cpu(first_cpu, ht_read_tsc_offset, RUN_ON_CPU_HOST_PTR(&read));
     *offset = read.offset;
-    return read.ok;
+    return read.result;
 }
 
 #else
 
-bool hypertrace_kvm_tsc_offset(int64_t *offset)
+int hypertrace_kvm_tsc_offset(int64_t *offset)
 {
-    return false;
+    return -1;
 }
 
 #endif

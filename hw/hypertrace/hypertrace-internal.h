@@ -12,6 +12,7 @@
 void ht_clock_start(HypertraceClock *c);
 void ht_clock_update(HypertraceClock *c);
 void ht_clock_sync_kvm(HypertraceState *s);
+bool ht_clock_ready(const HypertraceClock *c);
 uint64_t ht_clock_ns(const HypertraceClock *c, uint64_t tsc);
 int64_t ht_producer_time_ns(uint32_t ring);
 

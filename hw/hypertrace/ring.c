@@ -294,7 +294,7 @@ bool ht_drain_pass(HypertraceState *s, uint64_t *took)
             chunk = MIN(left, HT_DRAIN_CHUNK);
             left -= chunk;
             QEMU_LOCK_GUARD(&s->drain_lock);
-            if (s->drain_closed) {
+            if (s->drain_closed || !ht_clock_ready(&s->clock)) {
                 return false;
             }
             ht_clock_update(&s->clock);

@@ -108,9 +108,11 @@ bool hypertrace_trace_has_room(size_t len, bool wait);
 
 /*
  * Under KVM on x86: the guest's TSC less the host's, read now from the
- * first vCPU (which leaves KVM_RUN for it).  False elsewhere, or if KVM
- * does not answer.  Call with the BQL held, not on a vCPU thread.
+ * first vCPU (which leaves KVM_RUN for it): 1, or 0 if the vCPU has not
+ * run since QEMU last set its registers (the offset is about to change),
+ * or -1 if KVM does not answer or this is not KVM on x86.  Call with the
+ * BQL held, not on a vCPU thread.
  */
-bool hypertrace_kvm_tsc_offset(int64_t *offset);
+int hypertrace_kvm_tsc_offset(int64_t *offset);
 
 #endif

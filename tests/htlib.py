@@ -74,9 +74,9 @@ class Run:
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
               trace_events="hypertrace_*", machine="pc", log="/dev/null",
               trace_file=None, reboot=False):
-    """Boot a guest under TCG (unless qemu_args name an -accel) with the
-    simple backend: a multiboot test guest by name, or any kernel by
-    absolute path."""
+    """Boot a guest under TCG (unless qemu_args name an -accel; KVM runs
+    through htkvm) with the simple backend: a multiboot test guest by
+    name, or any kernel by absolute path."""
     tmp = tempfile.mkdtemp(prefix="ht-")
     trace = trace_file or os.path.join(tmp, "trace.bin")
     serial = os.path.join(tmp, "serial.txt")
@@ -94,12 +94,25 @@ def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
         cmd += ["-device", device]
     cmd += list(qemu_args)
     t0 = time.monotonic_ns()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True, timeout=timeout)
+    if uses_kvm(cmd):
+        import htkvm
+        status, _out, err = htkvm.run(cmd, timeout)
+    else:
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True,
+                              timeout=timeout)
+        status, err = proc.returncode, proc.stderr
     t1 = time.monotonic_ns()
     with open(serial, errors="replace") as f:
         out = f.read()
-    return Run(proc.returncode, out, proc.stderr, trace, t0, t1)
+    return Run(status, out, err, trace, t0, t1)
+
+
+def uses_kvm(cmd):
+    """Whether a QEMU command line asks for KVM: it then runs through
+    htkvm, on /dev/kvm or nested."""
+    return any(a == "-accel" and b.split(",")[0] == "kvm"
+               for a, b in zip(cmd, cmd[1:]))
 
 
 def qemu_output(args, stdin=None, timeout=60):

@@ -11,6 +11,10 @@ from htlib import check, check_eq, qemu_output, run_guest
 ELF64 = "probed-elf64"
 
 
+def elf_path(binary=ELF64):
+    return os.path.join(htlib.GUESTS, binary)
+
+
 def symbols(binary=ELF64):
     """name -> address, from nm."""
     return {name: addr for addr, name in

@@ -1,0 +1,68 @@
+"""The KVM paths, for exact results as under TCG: on /dev/kvm where it
+runs our guests, else nested in a TCG guest with an emulated AMD-V CPU
+(tests/htkvm.py), where our own QEMU is the L1 host too.  Nested, QEMU
+runs on L1's clock, so times are not checked against this host's.
+
+Not covered yet, found with this harness (see the KVM issue's notes):
+under nested KVM, ring record times mapped through KVM's TSC offset come
+out about 0.7 s late against the sync markers around them, and smp.elf's
+second vCPU never starts."""
+
+import re
+
+import htkvm
+import test_foundation as foundation
+import test_probes as probes
+from htlib import check, check_eq, run_guest
+
+KVM = ["-accel", "kvm"]
+
+
+def nested():
+    return htkvm.runner() is not None
+
+
+def test_kvm_smoke_ring_sync_and_milestones():
+    """Ring records, a sync event and the three boot milestones, two of
+    which share an address (one hardware breakpoint serves both)."""
+    run = run_guest("smoke.elf", qemu_args=KVM, timeout=60)
+    check("not set" not in run.stderr, "a milestone was refused:\n" +
+          run.stderr)
+    foundation.check_smoke(run, same_clock=not nested())
+
+
+def test_kvm_probes_share_breakpoints_exactly():
+    """A probe, its return site and the milestones, two of which share an
+    address, within KVM's four hardware breakpoints: each breakpoint is
+    given back when its last user is done (a milestone once it fired, a
+    return site once no call is pending there)."""
+    syms = probes.symbols()
+    run = probes.probe_run(
+        "symbols=%s,probes=probe_sum6" % probes.elf_path(),
+        qemu_args=KVM, timeout=120)
+    check_eq(run.stderr, "", "QEMU's messages")
+    want = [e for e in probes.expected(syms)
+            if e[0] == "milestone" or e[1] == "probe_sum6"]
+    check_eq(probes.normalize(probes.probe_events(run), want),
+             want, "probe events")
+    check_eq(run.status, 1, "exit status")
+
+
+def test_kvm_more_probes_than_breakpoints_are_named():
+    """Five probes and two milestone addresses against four breakpoints:
+    QEMU names each probe it could not set, and the others still trace
+    their entries exactly."""
+    syms = probes.symbols()
+    run = probes.probe_run(
+        "symbols=%s,probes=probe_*:0x%x" % (probes.elf_path(),
+                                            syms["by_address"]),
+        qemu_args=KVM, timeout=120)
+    refused = re.findall(r"KVM gives 4 hardware breakpoints; probe (\S+) "
+                         r"is not set", run.stderr)
+    check_eq(len(refused), 2, "probes not set\n" + run.stderr)
+    entries = [e[1] for e in probes.probe_events(run)
+               if e[0] == "entry"]
+    set_ = [e[1] for e in probes.expected(syms)
+            if e[0] == "entry" and e[1] not in refused]
+    check_eq(entries, set_, "entries of the probes that were set")
+    check_eq(run.status, 1, "exit status")

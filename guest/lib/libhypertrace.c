@@ -19,8 +19,11 @@
 
 #define PCI_DEVICES "/sys/bus/pci/devices"
 
+/* Devices opened so far: each gets a generation of its own, never 0. */
+static uint64_t generations;
+
 struct ht_device {
-    struct ht_device_rings pub; /* first: the inline emit reads it */
+    struct ht_device_head head; /* first: the inline emit reads it */
     char path[300];
     volatile void *ctrl;
     void *data;
@@ -165,8 +168,8 @@ ht_device *ht_device_open(char **error)
     for (i = 0; i < dev->nr_rings; i++) {
         ht_ring_init(&dev->rings[i], dev->data, dev->stride, i, dev->ctrl);
     }
-    dev->pub.rings = dev->rings;
-    dev->pub.nr_rings = dev->nr_rings;
+    dev->head.generation = __atomic_add_fetch(&generations, 1,
+                                              __ATOMIC_RELAXED);
     return dev;
 }
 
@@ -185,20 +188,23 @@ void ht_device_close(ht_device *dev)
     free(dev);
 }
 
-uint32_t ht_current_cpu_slow(void)
+static uint32_t current_cpu(uint32_t count)
 {
     int cpu = sched_getcpu();
 
-    return cpu < 0 ? 0 : (uint32_t)cpu;
+    return cpu < 0 ? 0 : (uint32_t)cpu % count;
+}
+
+struct ht_ring *ht_device_ring_here(ht_device *dev)
+{
+    return &dev->rings[current_cpu(dev->nr_rings)];
 }
 
 void ht_device_emit_sync(ht_device *dev, uint32_t id, const uint64_t *args,
                          int nargs)
 {
-    uint32_t cpu = ht_current_cpu();
-
-    ht_sync_emit_n(dev->ctrl, cpu < dev->nr_clients ? cpu :
-                   cpu % dev->nr_clients, id, args, nargs);
+    ht_sync_emit_n(dev->ctrl, current_cpu(dev->nr_clients), id, args,
+                   nargs);
 }
 
 struct ht_ring *ht_device_ring(ht_device *dev, uint32_t index)

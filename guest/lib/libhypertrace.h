@@ -12,9 +12,6 @@
 #define LIBHYPERTRACE_H
 
 #include <stdint.h>
-#if __has_include(<sys/rseq.h>)
-#include <sys/rseq.h>
-#endif
 #include "hypertrace.h"
 
 #ifdef __cplusplus
@@ -31,50 +28,36 @@ ht_device *ht_device_open(char **error);
 void ht_device_close(ht_device *dev);
 
 /*
- * The part of a device that the inline emit reads: its rings.  A device
- * begins with it; the rest is the library's.
+ * What the inline emit reads of a device: a device begins with it, and
+ * the rest is the library's.  @generation tells a reopened device from
+ * an old one at the same address.
  */
-struct ht_device_rings {
-    struct ht_ring *rings;
-    uint32_t nr_rings;
+struct ht_device_head {
+    uint64_t generation;
 };
 
-/* The CPU the caller runs on, from sched_getcpu(): 0 if unknown. */
-uint32_t ht_current_cpu_slow(void);
+/* The ring of the CPU the caller runs on now; for ht_device_emit(). */
+struct ht_ring *ht_device_ring_here(ht_device *dev);
 
 /*
- * The CPU the caller runs on, from glibc's rseq area (glibc 2.35 and
- * later): a load, where sched_getcpu() is a call.  Only a hint: the
- * thread may move at once, and any ring is safe to share.
- */
-HT_INLINE uint32_t ht_current_cpu(void)
-{
-#ifdef RSEQ_SIG
-    if (__rseq_size) {
-        const struct rseq *rs = (const struct rseq *)
-            ((const char *)__builtin_thread_pointer() + __rseq_offset);
-        int cpu = (int)__atomic_load_n(&rs->cpu_id, __ATOMIC_RELAXED);
-
-        if (cpu >= 0) {
-            return (uint32_t)cpu;
-        }
-    }
-#endif
-    return ht_current_cpu_slow();
-}
-
-/*
- * One ring record on the caller's CPU's ring: 0, or -1 if it was full.
- * Inline, so that an emit costs what ht_ring_emit() costs.
+ * One ring record: 0, or -1 if the ring was full.  Each thread emits on
+ * the ring of the CPU it first emitted on, so its records stay in one
+ * ring, in order (any ring is safe to share).  Inline: after a thread's
+ * first emit, it costs what ht_ring_emit() costs, plus two thread-local
+ * loads.
  */
 HT_INLINE int ht_device_emit(ht_device *dev, uint32_t id,
                              const uint64_t *args)
 {
-    const struct ht_device_rings *d = (const struct ht_device_rings *)dev;
-    uint32_t cpu = ht_current_cpu();
+    static __thread uint64_t ring_generation;
+    static __thread struct ht_ring *ring;
+    uint64_t generation = ((const struct ht_device_head *)dev)->generation;
 
-    return ht_ring_emit(&d->rings[cpu < d->nr_rings ? cpu :
-                                  cpu % d->nr_rings], id, args);
+    if (__builtin_expect(ring_generation != generation, 0)) {
+        ring = ht_device_ring_here(dev);
+        ring_generation = generation;
+    }
+    return ht_ring_emit(ring, id, args);
 }
 
 /*

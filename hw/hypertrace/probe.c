@@ -25,6 +25,7 @@
 #include "gdbstub/enums.h"
 #include "hw/core/cpu.h"
 #include "hw/nvram/fw_cfg.h"
+#include "system/cpus.h"
 #include "system/kvm.h"
 #include "hw/hypertrace/probe.h"
 #include "qapi/qapi-types-hypertrace.h"
@@ -41,6 +42,7 @@
 #define MAX_PENDING_RETURNS 65536
 #define MAX_RETURN_SITES    4096    /* each costs a tb_flush: bound them */
 #define KVM_HW_BREAKPOINTS  4
+#define MAX_REMOVED         4096    /* forgotten all at once beyond this */
 
 typedef enum {
     KERNEL_NONE,            /* no probe on kernel symbols */
@@ -97,6 +99,7 @@ static struct {
     int64_t kaslr;
     uint64_t untracked;     /* returns that could not be followed */
     GHashTable *armed;      /* KVM: &addr -> guint * users of its breakpoint */
+    GHashTable *removed;    /* KVM: addresses whose breakpoint we removed */
     bool kvm_dirty;         /* breakpoints changed since ht_kvm_sync() */
 } ht_probes;
 
@@ -162,6 +165,7 @@ static bool ht_arm(CPUState *cpu, uint64_t addr)
     if (kvm_arch_insert_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) < 0) {
         return false;
     }
+    g_hash_table_remove(ht_probes.removed, &addr);
     users = g_new(guint, 1);
     *users = 1;
     g_hash_table_insert(ht_probes.armed, g_memdup2(&addr, sizeof(addr)),
@@ -185,17 +189,44 @@ static void ht_disarm(uint64_t addr)
     g_hash_table_remove(ht_probes.armed, &addr);
     if (kvm_arch_remove_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) == 0) {
         ht_probes.kvm_dirty = true;
+        if (g_hash_table_size(ht_probes.removed) >= MAX_REMOVED) {
+            g_hash_table_remove_all(ht_probes.removed);
+        }
+        g_hash_table_add(ht_probes.removed, g_memdup2(&addr, sizeof(addr)));
     }
 }
 
-/* KVM: hand changed breakpoints to every vCPU.  Call without the lock. */
+/*
+ * KVM: whether @pc held a breakpoint of ours that is gone: a vCPU that
+ * has not taken the update yet can still hit it, and must just run on.
+ */
+bool hypertrace_probe_removed(uint64_t pc)
+{
+    QEMU_LOCK_GUARD(&ht_probes_lock);
+    return ht_probes.removed && g_hash_table_contains(ht_probes.removed, &pc);
+}
+
+static void ht_kvm_update_work(CPUState *cs, run_on_cpu_data data)
+{
+    kvm_update_guest_debug(cs, 0);
+}
+
+/*
+ * KVM: hand changed breakpoints to every vCPU.  Call without the lock.
+ * From a vCPU, the others get it before they next enter the guest: a
+ * vCPU that waited for another could wait for one that waits for it.
+ */
 static void ht_kvm_sync(void)
 {
     CPUState *cs;
 
     if (kvm_enabled() && qatomic_xchg(&ht_probes.kvm_dirty, false)) {
         CPU_FOREACH(cs) {
-            kvm_update_guest_debug(cs, 0);
+            if (qemu_in_vcpu_thread() && cs != current_cpu) {
+                async_run_on_cpu(cs, ht_kvm_update_work, RUN_ON_CPU_NULL);
+            } else {
+                kvm_update_guest_debug(cs, 0);
+            }
         }
     }
 }
@@ -758,6 +789,8 @@ static void ht_probes_init(void)
                                               g_free, NULL);
     ht_probes.armed = g_hash_table_new_full(g_int64_hash, g_int64_equal,
                                             g_free, g_free);
+    ht_probes.removed = g_hash_table_new_full(g_int64_hash, g_int64_equal,
+                                              g_free, NULL);
 }
 
 bool hypertrace_probes_start(const char *symbols, const char *probes,
@@ -804,6 +837,7 @@ void hypertrace_probes_stop(void)
     }
     QEMU_LOCK_GUARD(&ht_probes_lock);
     g_hash_table_destroy(ht_probes.armed);
+    g_hash_table_destroy(ht_probes.removed);
     g_hash_table_destroy(ht_probes.pending);
     g_hash_table_destroy(ht_probes.returns);
     g_hash_table_destroy(ht_probes.entries);

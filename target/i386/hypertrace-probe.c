@@ -68,7 +68,11 @@ bool x86_hypertrace_kvm_debug(X86CPU *cpu, uint64_t pc)
     }
     cpu_synchronize_state(cs);
     if (!hypertrace_probe_lookup(cs, pc)) {
-        return false;
+        if (!hypertrace_probe_removed(pc)) {
+            return false;   /* not ours: the debugger's, or the guest's */
+        }
+        cpu->env.eflags |= RF_MASK; /* ours, removed: this vCPU lags */
+        return true;
     }
     x86_hypertrace_probe(&cpu->env, pc);
     cpu->env.eflags |= RF_MASK;     /* run the instruction, no new #DB */

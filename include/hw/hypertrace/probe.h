@@ -30,6 +30,7 @@ typedef struct HypertraceProbeHit {
 extern bool hypertrace_probes_enabled;
 
 bool hypertrace_probe_lookup(CPUState *cpu, uint64_t pc);
+bool hypertrace_probe_removed(uint64_t pc);
 
 /* Translation time: must @pc call the probe helper?  Free when no probe. */
 static inline bool hypertrace_probe_at(CPUState *cpu, uint64_t pc)

@@ -13,13 +13,18 @@
     .globl trampoline_start, trampoline_end
 trampoline_start:
     cli
-    /* a hypercall from real mode: nr 1000, a0 = 0x5151, a1..a3 = 1, 2, 3 */
+    /*
+     * A hypercall from real mode: nr 1000, a0 = 0x5151, a1..a3 = 1, 2, 3,
+     * with the instruction native to the CPUs these tests run on (AMD's,
+     * as QEMU's default CPU and the nested KVM are); at CPL 0 KVM on Intel
+     * emulates it too.
+     */
     mov $1000, %eax
     mov $0x5151, %ebx
     mov $1, %ecx
     mov $2, %edx
     mov $3, %esi
-    vmcall
+    vmmcall
     xor %ax, %ax
     mov %ax, %ds
     lgdtl REL(tramp_gdt_desc)

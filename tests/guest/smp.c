@@ -4,7 +4,8 @@
  * its own ring c (id 400 + c), then 2000 records into the shared ring 0
  * (id 500 + c), so ring 0 has two concurrent producers.  a0 = cpu,
  * a1 = sequence number.  The AP also issues one hypercall from real mode
- * (smp.S).  Exit code 0 when both CPUs finished.
+ * (smp.S).  Both call smp_probe_target() PER_RING times, for probes.
+ * Exit code 0 when both CPUs finished.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -20,6 +21,14 @@ static volatile void *ctrl;
 static void *data;
 static uint32_t stride;
 
+/* Called by both CPUs at once: the KVM tests probe it. */
+__attribute__((noinline)) uint64_t smp_probe_target(uint64_t cpu,
+                                                    uint64_t i)
+{
+    __asm__ volatile("" ::: "memory");
+    return cpu * 1000000 + i;
+}
+
 static void produce(uint32_t cpu)
 {
     uint64_t args[HT_NR_ARGS] = { cpu, 0, 0, 0, 0, 0 };
@@ -31,6 +40,9 @@ static void produce(uint32_t cpu)
     ht_ring_init(&shared, data, stride, 0, ctrl);
     for (i = 0; i < PER_RING; i++) {
         args[1] = i;
+        if (smp_probe_target(cpu, i) != cpu * 1000000 + i) {
+            fail("probe target", i);
+        }
         if (ht_ring_emit(&own, 400 + cpu, args)) {
             fail("own ring full", i);
         }

@@ -41,6 +41,7 @@ void ht_clock_sync_kvm(HypertraceState *s)
     HypertraceClock *c = &s->clock;
     int64_t now = get_clock();
     int64_t offset = 0;
+    int result;
     bool due;
 
     if (!kvm_enabled() || !runstate_is_running() || qemu_in_vcpu_thread()) {
@@ -53,16 +54,18 @@ void ht_clock_sync_kvm(HypertraceState *s)
     if (!due) {
         return;
     }
-    switch (hypertrace_kvm_tsc_offset(&offset)) {
-    case 0:
+    result = hypertrace_kvm_tsc_offset(&offset);
+    if (result == 0) {
         return; /* the vCPU has not run yet: at the next tick */
-    case -1:
+    }
+    if (result < 0) {
         warn_report_once("hypertrace: KVM did not give the guest's TSC; "
                          "ring record times may be off by a constant");
-        break;
     }
     QEMU_LOCK_GUARD(&s->drain_lock);
-    c->kvm_tsc_offset = offset;
+    if (result > 0) {
+        c->kvm_tsc_offset = offset; /* else the last one read stays */
+    }
     c->kvm_tsc_offset_ns = now;
     ht_clock_update(c);
 }

@@ -30,6 +30,7 @@
 #include "system/hostmem.h"
 #include "hw/hypertrace/hypercall.h"
 #include "hw/hypertrace/probe.h"
+#include "hw/hypertrace/sample.h"
 #include "hypertrace-internal.h"
 
 QEMU_BUILD_BUG_ON(sizeof(struct ht_ring_header) != 4 * HT_CACHELINE);
@@ -73,7 +74,9 @@ static bool ht_check_props(HypertraceState *s, Error **errp)
         !ht_check_range("drain-period-us", s->drain_period_us, 10,
                         10 * 1000 * 1000, errp) ||
         !ht_check_range("drain-budget", s->drain_budget, 1, 1u << 24,
-                        errp)) {
+                        errp) ||
+        !ht_check_range("sample-hz", s->sample_hz, 0,
+                        HYPERTRACE_SAMPLE_MAX_HZ, errp)) {
         return false;
     }
     if (!is_power_of_2(s->ring_size)) {
@@ -269,6 +272,23 @@ static void ht_stop_probes(HypertraceState *s)
     }
 }
 
+static bool ht_start_sampler(HypertraceState *s, Error **errp)
+{
+    if (s->sample_hz && !hypertrace_sampler_start(s->sample_hz, errp)) {
+        return false;
+    }
+    s->has_sampler = s->sample_hz;
+    return true;
+}
+
+static void ht_stop_sampler(HypertraceState *s)
+{
+    if (s->has_sampler) {
+        hypertrace_sampler_stop();
+        s->has_sampler = false;
+    }
+}
+
 static void ht_start_hypercalls(HypertraceState *s)
 {
 #ifdef CONFIG_LINUX
@@ -305,6 +325,12 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
         return;
     }
     if (!ht_start_probes(s, errp)) {
+        ht_release_hypercalls(s);
+        ht_release_data(s);
+        return;
+    }
+    if (!ht_start_sampler(s, errp)) {
+        ht_stop_probes(s);
         ht_release_hypercalls(s);
         ht_release_data(s);
         return;
@@ -350,6 +376,7 @@ static void ht_exit(PCIDevice *pdev)
     HypertraceState *s = HYPERTRACE(pdev);
 
     ht_drain_stop(s);
+    ht_stop_sampler(s);
     ht_release_hypercalls(s);
     ht_stop_probes(s);
     QTAILQ_REMOVE(&hypertrace_devices, s, next);
@@ -396,6 +423,7 @@ static const Property ht_properties[] = {
     DEFINE_PROP_STRING("symbols", HypertraceState, symbols),
     DEFINE_PROP_STRING("probes", HypertraceState, probes),
     DEFINE_PROP_BOOL("milestones", HypertraceState, milestones, true),
+    DEFINE_PROP_UINT32("sample-hz", HypertraceState, sample_hz, 0),
 };
 
 static void ht_instance_init(Object *obj)

@@ -71,6 +71,7 @@ struct HypertraceState {
     HypertraceClient *clients;
     HypertraceClock clock;
     bool has_probes;            /* this device owns the VM's probes */
+    bool has_sampler;           /* this device samples the vCPUs */
     bool trace_stuck;           /* in this pass, the trace writer is */
     uint64_t errors;            /* atomic: the vCPUs and the drain thread */
     uint32_t ring_order;
@@ -90,6 +91,7 @@ struct HypertraceState {
     char *symbols;
     char *probes;
     bool milestones;
+    uint32_t sample_hz;
 };
 
 /*

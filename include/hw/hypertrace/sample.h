@@ -1,0 +1,19 @@
+/*
+ * hypertrace sampling: where each vCPU is, so many times a second
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_HYPERTRACE_SAMPLE_H
+#define HW_HYPERTRACE_SAMPLE_H
+
+#define HYPERTRACE_SAMPLE_MAX_HZ 20000
+
+/*
+ * Record every vCPU's instruction pointer @hz times a second of the VM's
+ * run time (QEMU_CLOCK_VIRTUAL), as trace event hypertrace_sample.  One
+ * sampler per VM: false, with @errp set, if one runs already.
+ */
+bool hypertrace_sampler_start(uint32_t hz, Error **errp);
+void hypertrace_sampler_stop(void);
+
+#endif

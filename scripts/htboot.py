@@ -6,9 +6,15 @@ and splits the boot into contiguous phases: firmware, kernel early, one
 phase per initcall level, kernel late, user space.  Prints a text report;
 with --out also writes report.txt, report.json and a boot.svg timeline.
 
-  scripts/htboot.py TRACE [--symbols System.map] [--user-symbols ELF ...]
-                    [--out DIR] [--json] [--top N] [--build DIR]
+  scripts/htboot.py TRACE [--symbols System.map|ELF ...]
+                    [--user-symbols ELF ...] [--out DIR] [--folded FILE]
+                    [--json] [--top N] [--build DIR]
                     [--events trace-events-file]
+  scripts/htboot.py diff BASE_TRACE... --vs NEW_TRACE...: see htdiff.py
+
+With samples (device property sample-hz) the report also profiles each
+phase and each slow initcall (see htprofile.py), and --out also writes
+folded.txt and flame.svg.
 
 Phases, each ending where the next starts, so that they add up to the
 total exactly (a phase whose events are missing is left out):
@@ -46,6 +52,8 @@ from xml.sax.saxutils import escape
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "scripts"))
 import httrace  # noqa: E402
+import htflame  # noqa: E402
+import htprofile  # noqa: E402
 
 PROBE = "hypertrace_probe"
 START_KERNEL = "start_kernel"
@@ -55,13 +63,15 @@ RING = "hypertrace_event"
 CHANNELS = {PROBE: "probe", MILESTONE: "milestone", HYPERCALL: "hypercall",
             RING: "ring", "hypertrace_sync": "sync",
             "hypertrace_lost": "lost",
-            "hypertrace_guest_error": "guest_error", "dropped": "dropped"}
+            "hypertrace_guest_error": "guest_error", "dropped": "dropped",
+            htprofile.SAMPLE: "sample"}
 # The arguments the analysis reads, per event.
 NEEDED_ARGS = {
     PROBE: ("cpu", "ret", "addr", "a0", "a1", "a2", "a3", "a4", "a5", "name"),
     MILESTONE: ("cpu", "name"), HYPERCALL: ("cpu", "nr", "a0", "a1"),
     RING: ("ring", "id", "a0", "a1"), "hypertrace_lost": ("count",),
-    "dropped": ("num_events_dropped",)}
+    "dropped": ("num_events_dropped",),
+    htprofile.SAMPLE: htprofile.NEEDED_ARGS}
 # Always shown in the text report, even when zero.
 MAIN_CHANNELS = ("probe", "milestone", "hypercall", "ring", "sync")
 
@@ -83,6 +93,8 @@ class Error(Exception):
 # ---------------------------------------------------------------- symbols
 
 SYMBOL_LINE = re.compile(r"^([0-9a-fA-F]+)\s+([A-Za-z])\s+(\S+)\s*$")
+SIZED_SYMBOL_LINE = re.compile(
+    r"^([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+([A-Za-z])\s+(\S+)\s*$")
 # __initcall__kmod_<obj>__<n>_<line>_<fn><suffix>, or __initcall_<fn><suffix>
 # before Linux 5.13
 INITCALL_ENTRY = re.compile(r"^__initcall__kmod_.*?__\d+_\d+_|^__initcall_")
@@ -146,11 +158,13 @@ def initcall_levels(entries):
 
 
 class Symbols:
-    """Names at addresses, and the initcall level of function names."""
+    """Names at addresses, and the initcall level of function names.
+    @sizes: function sizes where known (ELF symbol tables)."""
 
-    def __init__(self, entries=()):
+    def __init__(self, entries=(), sizes=None, source=None):
         self.by_addr, self.by_name = {}, {}
         self.offset = 0         # where KASLR moved the kernel: see analyze
+        self.source = source
         for addr, _kind, name in entries:
             self.by_name.setdefault(name, addr)
         # text symbols first, each class in file order (sorted is stable)
@@ -158,6 +172,8 @@ class Symbols:
                                         key=lambda e: e[1] not in "tT"):
             self.by_addr.setdefault(addr, []).append(name)
         self.levels = initcall_levels(entries)
+        self.text = sorted({(a, n) for a, kind, n in entries if kind in "tT"})
+        self.sizes = sizes or {}
 
     def name(self, addr):
         names = self.by_addr.get(addr - self.offset)
@@ -172,29 +188,64 @@ class Symbols:
                 return name, self.levels[name]
         return (names[0] if names else None), UNKNOWN
 
+    def ranges(self):
+        """(start, end, name) of each text symbol, where it runs: its size
+        if known, else up to the next text symbol; the last one ends at
+        _etext, or it has no range."""
+        etext = self.by_name.get("_etext")
+        found = []
+        for i, (start, name) in enumerate(self.text):
+            end = start + self.sizes[start] if self.sizes.get(start) else (
+                self.text[i + 1][0] if i + 1 < len(self.text) else etext)
+            if end is not None and end > start:
+                found.append((start, end, name))
+        return found
+
+
+def read_elf_symbols(path):
+    """Entries and sizes of an ELF's symbol table (nm -S)."""
+    try:
+        out = subprocess.run(["nm", "-S", "--defined-only", path], check=True,
+                             text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE).stdout
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise Error("cannot list the symbols of %s: %s (fix: pass an "
+                    "unstripped ELF and install binutils)"
+                    % (path, getattr(e, "stderr", "") or e))
+    entries, sizes = [], {}
+    for line in out.splitlines():
+        m = SIZED_SYMBOL_LINE.match(line)
+        if m and int(m.group(1), 16):
+            addr = int(m.group(1), 16)
+            entries.append((addr, m.group(3), m.group(4)))
+            sizes[addr] = max(sizes.get(addr, 0), int(m.group(2), 16))
+        else:
+            entries += parse_symbols([line])
+    return entries, sizes
+
+
+def is_elf(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"\x7fELF"
+
 
 def load_symbols(path):
+    """A System.map, a copy of /proc/kallsyms, or an ELF file."""
     try:
+        if is_elf(path):
+            return Symbols(*read_elf_symbols(path), source=path)
         with open(path, errors="replace") as f:
-            return Symbols(parse_symbols(f))
+            return Symbols(parse_symbols(f), source=path)
     except OSError as e:
         raise Error("cannot read symbols %s: %s (fix: pass the guest "
-                    "kernel's System.map or a copy of /proc/kallsyms)"
-                    % (path, e.strerror))
+                    "kernel's System.map, a copy of /proc/kallsyms, or an "
+                    "unstripped ELF)" % (path, e.strerror))
 
 
 def load_user_symbols(elfs):
     entries = []
     for elf in elfs:
-        try:
-            out = subprocess.run(["nm", "--defined-only", elf], check=True,
-                                 text=True, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE).stdout
-        except (OSError, subprocess.CalledProcessError) as e:
-            raise Error("cannot list the symbols of %s: %s (fix: pass an "
-                        "unstripped ELF and install binutils)"
-                        % (elf, getattr(e, "stderr", "") or e))
-        entries += parse_symbols(out.splitlines())
+        entries += read_elf_symbols(elf)[0]
     return Symbols(entries)
 
 
@@ -496,9 +547,30 @@ def first_call(calls, name):
     return next((c.start for c in calls if c.name == name), None)
 
 
-def analyze(events, symbols=None, user_symbols=None, top=10):
+def call_label(call, symbols):
+    """A probed call's frame: an initcall by the function it calls."""
+    if call.name == INITCALL_FN:
+        return symbols.initcall(call.args[0])[0] or hexaddr(call.args[0])
+    return call.name
+
+
+def profile(events, phases, calls, initcalls, symbols, more_symbols, top):
+    """The profile of the samples: see htprofile."""
+    for table in more_symbols:
+        table.offset = kaslr_offset(calls, table)
+    ic_calls = {id(ic): c for ic, c in
+                zip(initcalls, [c for c in calls if c.name == INITCALL_FN])}
+    return htprofile.build(
+        events, lambda ts: phase_at(phases, ts), calls,
+        lambda c: call_label(c, symbols), [symbols] + list(more_symbols),
+        [(ic["name"], ic_calls[id(ic)]) for ic in slowest(initcalls, top)])
+
+
+def analyze(events, symbols=None, user_symbols=None, top=10,
+            more_symbols=()):
     """The boot report of a list of httrace event tuples, as a dict ready
-    for json; times in ns relative to t_start."""
+    for json; times in ns relative to t_start.  @more_symbols: symbol
+    tables (firmware, boot loader) that name samples only."""
     symbols, user_symbols = symbols or Symbols(), user_symbols or Symbols()
     check_args(events)
     events = sorted(events, key=lambda e: e[1])   # stable: ties keep order
@@ -537,6 +609,8 @@ def analyze(events, symbols=None, user_symbols=None, top=10):
         "counts": event_counts(events),
         "lost": lost_records(events),
         "kaslr_offset": symbols.offset,
+        "profile": profile(events, phases, calls, initcalls, symbols,
+                           more_symbols, top),
     }
 
 
@@ -625,6 +699,7 @@ def render_text(report):
     for section in (text_phases, text_markers, text_slowest, text_levels,
                     text_functions, text_counts):
         lines += section(report)
+    lines += htprofile.text(report["profile"])
     return "\n".join(lines) + "\n"
 
 
@@ -847,24 +922,49 @@ def render_svg(report):
 
 # ---------------------------------------------------------------- command
 
+def folded_text(report):
+    return "".join(line + "\n" for line in report["profile"]["folded"])
+
+
 def write_outputs(out_dir, report, text):
+    """report.txt, report.json, boot.svg; with samples also folded.txt
+    and flame.svg."""
     os.makedirs(out_dir, exist_ok=True)
-    for name, content in (("report.txt", text),
-                          ("report.json", render_json(report)),
-                          ("boot.svg", render_svg(report))):
+    outputs = [("report.txt", text), ("report.json", render_json(report)),
+               ("boot.svg", render_svg(report))]
+    if report["profile"]:
+        outputs += [("folded.txt", folded_text(report)),
+                    ("flame.svg", htflame.render(
+                        report["profile"]["folded"], "boot profile"))]
+    for name, content in outputs:
         with open(os.path.join(out_dir, name), "w") as f:
             f.write(content)
+
+
+def write_folded(path, report):
+    if not report["profile"]:
+        raise Error("the trace has no hypertrace_sample events, so no "
+                    "folded stacks (fix: record with -device "
+                    "hypertrace,sample-hz=1000)")
+    with open(path, "w") as f:
+        f.write(folded_text(report))
 
 
 def parse_args(argv):
     ap = argparse.ArgumentParser(
         description="Boot-time report of a hypertrace trace.")
     ap.add_argument("trace", help="simpletrace file, or LTTng CTF directory")
-    ap.add_argument("--symbols", help="System.map or /proc/kallsyms copy")
+    ap.add_argument("--symbols", action="append", default=[], metavar="FILE",
+                    help="System.map, /proc/kallsyms copy or ELF; the "
+                         "first names probes and initcalls, all name "
+                         "samples (repeatable)")
     ap.add_argument("--user-symbols", action="append", default=[],
                     metavar="ELF", help="user program (repeatable)")
     ap.add_argument("--out", metavar="DIR",
-                    help="write report.txt, report.json and boot.svg here")
+                    help="write report.txt, report.json and boot.svg here, "
+                         "and with samples folded.txt and flame.svg")
+    ap.add_argument("--folded", metavar="FILE",
+                    help="write the samples' folded stacks here")
     ap.add_argument("--json", action="store_true",
                     help="print the JSON report instead of the text")
     ap.add_argument("--top", type=int, default=10, metavar="N",
@@ -878,16 +978,23 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:
+        import htdiff
+        return htdiff.main(argv[1:])
     args = parse_args(argv)
     try:
         events = load_trace(args.trace, os.path.abspath(args.build),
                             args.events)
-        symbols = load_symbols(args.symbols) if args.symbols else Symbols()
-        report = analyze(events, symbols, load_user_symbols(args.user_symbols),
-                         args.top)
+        tables = [load_symbols(path) for path in args.symbols] or [Symbols()]
+        report = analyze(events, tables[0],
+                         load_user_symbols(args.user_symbols), args.top,
+                         tables[1:])
         text = render_text(report)
         if args.out:
             write_outputs(args.out, report, text)
+        if args.folded:
+            write_folded(args.folded, report)
     except Error as e:
         print("htboot: error: %s" % e, file=sys.stderr)
         return 2

@@ -1,0 +1,178 @@
+"""Sampling (sample-hz), the profile in the boot report, its folded stacks
+and flame graph, and the boot diff, on a bare-metal guest whose three
+functions cost 1 : 2 : 4 (tests/guest/profile.c)."""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ElementTree
+
+import htlib
+from htlib import check, check_eq, run_guest
+
+HTBOOT = os.path.join(htlib.TOP, "scripts", "htboot.py")
+COSTS = {"work_small": 1, "work_medium": 2, "work_large": 4}
+TOLERANCE_PCT = 5.0     # each share within 5 points of its cost's share
+_runs = {}
+
+
+def elf():
+    return os.path.join(htlib.GUESTS, "profile.elf")
+
+
+def profile_run(hz=2000, slow=1, qemu_args=(), **kw):
+    device = "hypertrace,symbols=%s,probes=work_*" % elf()
+    if hz:
+        device += ",sample-hz=%d" % hz
+    run = run_guest("profile.elf", device=device, qemu_args=[
+        "-append", "slow=%d" % slow] + list(qemu_args), **kw)
+    check_eq(run.status, 1, "exit status\n" + run.stderr[-2000:])
+    check("profile: done" in run.serial, run.serial)
+    return run
+
+
+def sampled_run():
+    if "tcg" not in _runs:
+        _runs["tcg"] = profile_run()
+    return _runs["tcg"]
+
+
+def report_of(run):
+    import htboot
+    return htboot.analyze(run.events(""), htboot.load_symbols(elf()))
+
+
+def check_shares(report):
+    """The three functions' shares of their samples match their costs."""
+    phase = [p for p in report["profile"]["phases"]
+             if p["phase"] == "kernel early"][0]
+    counts = {f["function"]: f["samples"] for f in phase["top"]
+              if f["function"] in COSTS}
+    check_eq(sorted(counts), sorted(COSTS), "sampled work functions")
+    total = sum(counts.values())
+    check(total > 200, "only %d samples in the work functions" % total)
+    for name, cost in COSTS.items():
+        share = 100.0 * counts[name] / total
+        truth = 100.0 * cost / sum(COSTS.values())
+        check(abs(share - truth) <= TOLERANCE_PCT, "%s: %.1f%% of the "
+              "samples, its cost is %.1f%% (%r)" % (name, share, truth,
+                                                   counts))
+    check_eq(phase["top"][0]["function"], "work_large", "top function")
+
+
+def test_sample_shares_match_the_costs():
+    run = sampled_run()
+    samples = [a for n, _t, _p, a in run.events() if n == "hypertrace_sample"]
+    check_eq({(a["cpu"], a["cpl"]) for a in samples}, {(0, 0)},
+             "vCPUs and privilege levels sampled")
+    # the reset vector's real mode, the firmware's 32-bit code, the guest
+    check_eq({(a["protected_mode"], a["bits"]) for a in samples} >=
+             {(0, 16), (1, 32), (1, 64)}, True, "modes sampled")
+    check_shares(report_of(run))
+
+
+def test_unnamed_addresses_stay_addresses():
+    """The firmware has no symbols here: its samples are one range, named
+    after the phase, never after a guest function."""
+    profile = report_of(sampled_run())["profile"]
+    firmware = [p for p in profile["phases"] if p["phase"] == "firmware"][0]
+    check_eq([f["function"] for f in firmware["top"]],
+             ["firmware (no symbols)"], "firmware's functions")
+    lo, hi = (int(x, 16) for x in firmware["top"][0]["range"].split("-"))
+    check(lo < hi and hi >= 0xf0000, "firmware range %x-%x" % (lo, hi))
+
+
+def test_folded_stacks_and_flame_graph():
+    run = sampled_run()
+    out = tempfile.mkdtemp(prefix="ht-flame-")
+    folded = os.path.join(out, "stacks.folded")
+    proc = subprocess.run([sys.executable, HTBOOT, run.trace_file,
+                           "--symbols", elf(), "--out", out, "--folded", folded,
+                           "--build", htlib.BUILD],
+                          text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    check_eq(proc.returncode, 0, proc.stderr)
+    check("phase kernel early (" in proc.stdout, proc.stdout)
+    with open(folded) as f:
+        lines = f.read().splitlines()
+    with open(os.path.join(out, "folded.txt")) as f:
+        check_eq(f.read().splitlines(), lines, "folded.txt and --folded")
+    stacks = {line.rsplit(" ", 1)[0]: int(line.rsplit(" ", 1)[1])
+              for line in lines}
+    samples = sum(1 for n, *_ in run.events() if n == "hypertrace_sample")
+    check_eq(sum(stacks.values()), samples, "samples in the folded stacks")
+    # root: the phase; then the probed call open; then the function
+    for name in COSTS:
+        check("kernel early;%s;%s" % (name, name) in stacks,
+              "no stack for %s in\n%s" % (name, "\n".join(lines)))
+    svg = ElementTree.parse(os.path.join(out, "flame.svg")).getroot()
+    titles = [t.text for t in svg.iter("{http://www.w3.org/2000/svg}title")]
+    check(any(t.startswith("work_large (") for t in titles), titles)
+    check(titles[0].startswith("all (%d samples, 100.00%%)" % samples),
+          titles[0])
+
+
+def test_sampling_is_off_by_default():
+    run = profile_run(hz=0)
+    check_eq([n for n, *_ in run.events() if n == "hypertrace_sample"], [],
+             "samples without sample-hz")
+
+
+def test_sample_hz_errors_name_the_fix():
+    for devices, error in (
+            (["hypertrace,sample-hz=20001"],
+             "hypertrace: sample-hz=20001 is out of range\n"
+             "Use a value from 0 to 20000.\n"),
+            (["hypertrace,sample-hz=100",
+              "hypertrace,sample-hz=100,hypercalls=off,milestones=off"],
+             "hypertrace: another hypertrace device already samples the "
+             "vCPUs\nGive sample-hz= to one device only.\n")):
+        args = sum((["-device", d] for d in devices), [])
+        run = run_guest("profile.elf", device=None, qemu_args=args)
+        check_eq(run.status, 1, "exit status")
+        check(run.stderr.endswith(error), run.stderr)
+
+
+def diff(base, new, *extra):
+    proc = subprocess.run([sys.executable, HTBOOT, "diff"] + base +
+                          ["--vs"] + new + ["--symbols", elf(), "--build",
+                                            htlib.BUILD] + list(extra),
+                          text=True, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    return proc
+
+
+def test_boot_diff():
+    """Five boots a side, interleaved so that the host's load falls on
+    both alike: identical boots show no significant change (exit 0); with
+    work_medium four times slower it ranks first, and the exit is 1."""
+    base, same, slower = [], [], []
+    for _ in range(5):
+        base.append(profile_run(hz=1000).trace_file)
+        same.append(profile_run(hz=1000).trace_file)
+        slower.append(profile_run(hz=1000, slow=4).trace_file)
+    proc = diff(base, same, "--alpha", "0.01", "--threshold-pct", "10")
+    check_eq(proc.returncode, 0, proc.stdout + proc.stderr)
+    check("0 significant slowdowns" in proc.stdout, proc.stdout)
+    proc = diff(base, slower, "--alpha", "0.01", "--threshold-pct", "10",
+                "--json")
+    check_eq(proc.returncode, 1, proc.stdout + proc.stderr)
+    changes = json.loads(proc.stdout)["changes"]
+    check_eq([(c["kind"], c["name"], c["significant"], c["slower"])
+              for c in changes[:2]],
+             [("function", "work_medium", True, True),
+              ("sampled", "work_medium", True, True)], "first changes")
+    # 4x the work: a busy host stretches single runs either way
+    growth = changes[0]["new_ms"] / changes[0]["base_ms"]
+    check(growth > 2, "work_medium grew %.2fx, it does 4x the work" % growth)
+
+
+def test_boot_diff_bad_input():
+    missing = "/nonexistent/trace.bin"
+    proc = diff([sampled_run().trace_file], [missing])
+    check_eq(proc.returncode, 2, proc.stdout + proc.stderr)
+    check(proc.stderr.startswith("htboot diff: error: new trace %s: no "
+                                 "trace at %s (fix: " % (missing, missing)),
+          proc.stderr)

@@ -3,8 +3,8 @@
 
 Boots Debian's bookworm kernel (unmodified, KASLR on) with a busybox
 initramfs under TCG.  hypertrace probes do_one_initcall and a few
-milestones from the host, and /init's program reports its functions over
-hypercalls.  The trace goes to the simple backend; scripts/htboot.py,
+milestones from the host, samples the vCPU 1000 times a second, and
+/init's program reports its functions over hypercalls.  The trace goes to the simple backend; scripts/htboot.py,
 the analyzer users run on their own traces, turns it into the report.
 """
 
@@ -22,6 +22,7 @@ import htkernel  # noqa: E402
 
 PROBES = ["do_one_initcall", "start_kernel", "do_populate_rootfs",
           "run_init_process"]
+SAMPLE_HZ = 1000
 
 
 def step(n, text):
@@ -46,8 +47,8 @@ def boot(build, kernel, sysmap, out):
            "-no-reboot", "-serial", "file:" + serial, "-kernel", kernel,
            "-initrd", os.path.join(build, "ours", "initramfs-demo.cpio.gz"),
            "-append", "console=ttyS0 panic=-1 rdinit=/init quiet",
-           "-device", "hypertrace,symbols=%s,probes=%s"
-           % (sysmap, ":".join(PROBES)),
+           "-device", "hypertrace,symbols=%s,probes=%s,sample-hz=%d"
+           % (sysmap, ":".join(PROBES), SAMPLE_HZ),
            "-trace", "enable=hypertrace_*,file=" +
            os.path.join(out, "trace.simple"),
            "-D", os.path.join(out, "trace.log")]
@@ -91,7 +92,8 @@ def main():
                                      log=lambda m: print("      " + m))
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    step(2, "booting it under TCG with probes on %s" % ", ".join(PROBES))
+    step(2, "booting it under TCG with probes on %s, sampled at %d Hz"
+         % (", ".join(PROBES), SAMPLE_HZ))
     boot(build, kernel, sysmap, out)
     step(3, "analyzing the trace with scripts/htboot.py")
     try:
@@ -110,11 +112,16 @@ def main():
     for name, what in (("report.txt", "the report above"),
                        ("report.json", "the same, for programs"),
                        ("boot.svg", "the boot's timeline picture"),
+                       ("flame.svg", "the flame graph of the samples"),
+                       ("folded.txt", "their folded stacks, for other "
+                                      "flame graph tools"),
                        ("trace.simple", "the raw trace (simpletrace)"),
                        ("console.txt", "the guest's console")):
         print("  %-13s %s" % (name, what))
     print("analyze it again: scripts/htboot.py %s --symbols %s"
           % (os.path.join(out, "trace.simple"), sysmap))
+    print("compare boots:    scripts/htboot.py diff BASE_TRACE... --vs "
+          "NEW_TRACE... --symbols %s" % sysmap)
 
 
 if __name__ == "__main__":

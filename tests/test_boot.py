@@ -41,8 +41,8 @@ def boot(key, append, symbols=None):
             "-m", "512",
             "-initrd", os.path.join(htlib.GUESTS, "initramfs-demo.cpio.gz"),
             "-append", "console=ttyS0 panic=-1 rdinit=/init " + append],
-            device="hypertrace,symbols=%s,probes=%s" % (symbols or sysmap,
-                                                        PROBES))
+            device="hypertrace,symbols=%s,probes=%s,sample-hz=1000" % (
+                symbols or sysmap, PROBES))
     return _boots[key]
 
 
@@ -180,3 +180,29 @@ def test_boot_report_of_the_same_boot():
                                             "fs", "device", "late")] +
              ["kernel late", "user space"], "phases")
     check_eq(report["end_at"], "the last user-space function exit", "end")
+
+
+def test_profile_of_a_linux_boot():
+    """Samples of the same boot, named from System.map: kernel functions by
+    name, the decompressor and firmware (no symbols given) as ranges named
+    after their phase; every name a System.map text symbol."""
+    import htboot
+    run = debug_boot()
+    _kernel, sysmap = kernel_and_map()
+    profile = htboot.analyze(run.events(""),
+                             htboot.load_symbols(sysmap))["profile"]
+    by_addr, by_name = load_map(sysmap)
+    phases = {p["phase"]: p for p in profile["phases"]}
+    check(profile["samples"] > 1000, "samples: %d" % profile["samples"])
+    for name in ("firmware", "kernel setup"):
+        top = phases[name]["top"][0]
+        check_eq(top["function"], name + " (no symbols)", name + "'s top")
+        check(top["range"], "no address range for " + name)
+    named = [f["function"] for p in profile["phases"] for f in p["top"]
+             if not f["range"]]
+    check(len(named) > 10, "named functions: %r" % named)
+    check_eq([n for n in named if n not in by_name], [],
+             "names not in System.map")
+    early = [f["function"] for f in phases["kernel early"]["top"]]
+    check(any(not f.endswith("(no symbols)") for f in early), early)
+    check(profile["initcalls"], "no initcall was sampled")

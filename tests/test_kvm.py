@@ -12,6 +12,7 @@ import re
 import htkvm
 import test_foundation as foundation
 import test_probes as probes
+import test_profile as profile
 import test_rings as rings
 from htlib import check, check_eq, run_guest
 
@@ -96,3 +97,16 @@ def test_kvm_two_vcpus_hit_probes_at_once():
     check_eq(sorted(e[3] for e in events if e[0] == "return"),
              sorted(cpu * 1000000 + i for cpu in (0, 1)
                     for i in range(2000)), "return values")
+
+
+def test_kvm_sampling_shares_match_the_costs():
+    """sample-hz under KVM: registers read with KVM_GET_REGS/SREGS on the
+    vCPU's thread; the 1 : 2 : 4 functions get their shares."""
+    # nested under TCG the guest runs about 40 times slower: fewer rounds
+    run = profile.profile_run(hz=1000, rounds=8, qemu_args=KVM, timeout=300)
+    samples = [a for n, _t, _p, a in run.events() if n == "hypertrace_sample"]
+    check_eq({(a["cpu"], a["cpl"], a["halted"]) for a in samples},
+             {(0, 0, 0)}, "vCPUs, privilege levels and halts sampled")
+    check_eq({(a["protected_mode"], a["bits"]) for a in samples} >=
+             {(1, 32), (1, 64)}, True, "modes sampled")
+    profile.check_shares(profile.report_of(run))

@@ -1,19 +1,26 @@
 /*
  * hypertrace sampling: where each vCPU is, so many times a second
  *
- * A virtual-clock timer, which runs only while the VM does, asks every
- * vCPU for a sample.  The vCPU answers on its own thread between two runs
- * of guest code (TCG: at a translation block boundary; KVM: after its
- * kick made KVM_RUN return), where its registers can be read without
- * stopping the VM.  A vCPU that has not answered the last request yet
- * gets no new one: a busy host loses samples, it does not pile them up.
+ * A thread of its own asks every vCPU for a sample each period of the
+ * virtual clock, which runs only while the VM does.  The vCPU answers on
+ * its own thread between two runs of guest code (TCG: at a translation
+ * block boundary; KVM: after its kick made KVM_RUN return), where its
+ * registers can be read without stopping the VM.  Not a main-loop timer:
+ * the vCPU would wait for the main loop to let go of the BQL at every
+ * sample.  A vCPU that has not answered the last request yet gets no new
+ * one: a busy host loses samples, it does not pile them up.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#ifdef CONFIG_LINUX
+#include <sys/prctl.h>
+#endif
 #include "qapi/error.h"
 #include "qemu/atomic.h"
+#include "qemu/rcu.h"
+#include "qemu/thread.h"
 #include "qemu/timer.h"
 #include "hw/boards.h"
 #include "hw/core/cpu.h"
@@ -35,10 +42,14 @@ typedef struct Sample {
     bool halted;                /* waiting for an interrupt (TCG only) */
 } Sample;
 
+/* The longest sleep: how long a stop may wait for the thread to notice. */
+#define SAMPLER_NAP_US 10000
+
 typedef struct Sampler {
-    QEMUTimer *timer;
+    QemuThread thread;
+    bool running;
+    bool quit;
     int64_t period_ns;
-    int64_t next_ns;
     bool *asked;                /* per vCPU index: a request is queued */
     int nr_asked;
 } Sampler;
@@ -97,26 +108,48 @@ static void ht_sample_cpu(CPUState *cs, run_on_cpu_data data)
     }
 }
 
-static void ht_sample_tick(void *opaque)
+static void ht_sample_ask_all(void)
 {
-    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     CPUState *cs;
 
-    CPU_FOREACH(cs) {
-        if (cs->cpu_index < sampler->nr_asked &&
-            !qatomic_xchg(&sampler->asked[cs->cpu_index], true)) {
-            async_run_on_cpu(cs, ht_sample_cpu, RUN_ON_CPU_NULL);
+    WITH_RCU_READ_LOCK_GUARD() {
+        CPU_FOREACH(cs) {
+            if (cs->cpu_index < sampler->nr_asked &&
+                !qatomic_xchg(&sampler->asked[cs->cpu_index], true)) {
+                async_run_on_cpu(cs, ht_sample_cpu, RUN_ON_CPU_NULL);
+            }
         }
     }
-    /* a late tick is not made up for: the next one keeps the period */
-    sampler->next_ns = MAX(sampler->next_ns + sampler->period_ns,
-                           now + sampler->period_ns / 2);
-    timer_mod(sampler->timer, sampler->next_ns);
+}
+
+static void *ht_sampler_thread(void *opaque)
+{
+    int64_t next = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + sampler->period_ns;
+    int64_t now;
+
+    rcu_register_thread();
+#ifdef CONFIG_LINUX
+    /* Linux lets a sleep run 50 us late: half a period at 10 kHz */
+    prctl(PR_SET_TIMERSLACK, sampler->period_ns / 100);
+#endif
+    while (!qatomic_read(&sampler->quit)) {
+        now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        if (now >= next) {
+            ht_sample_ask_all();
+            /* a late request is not made up for: the period stays */
+            next = MAX(next + sampler->period_ns,
+                       now + sampler->period_ns / 2);
+        }
+        /* the virtual clock runs at the host's rate, or not at all */
+        g_usleep(MIN(MAX((next - now) / SCALE_US, 1), SAMPLER_NAP_US));
+    }
+    rcu_unregister_thread();
+    return NULL;
 }
 
 bool hypertrace_sampler_start(uint32_t hz, Error **errp)
 {
-    if (sampler && sampler->timer) {
+    if (sampler && sampler->running) {
         error_setg(errp, "hypertrace: another hypertrace device already "
                    "samples the vCPUs");
         error_append_hint(errp, "Give sample-hz= to one device only.\n");
@@ -129,18 +162,19 @@ bool hypertrace_sampler_start(uint32_t hz, Error **errp)
         sampler->asked = g_new0(bool, sampler->nr_asked);
     }
     sampler->period_ns = NANOSECONDS_PER_SECOND / hz;
-    sampler->next_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
-                       sampler->period_ns;
-    sampler->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, ht_sample_tick, NULL);
-    timer_mod(sampler->timer, sampler->next_ns);
+    sampler->quit = false;
+    sampler->running = true;
+    qemu_thread_create(&sampler->thread, "ht-sampler", ht_sampler_thread,
+                       NULL, QEMU_THREAD_JOINABLE);
     return true;
 }
 
 void hypertrace_sampler_stop(void)
 {
-    if (sampler && sampler->timer) {
-        timer_free(sampler->timer);
-        sampler->timer = NULL;
+    if (sampler && sampler->running) {
+        qatomic_set(&sampler->quit, true);
+        qemu_thread_join(&sampler->thread);
+        sampler->running = false;
     }
 }
 

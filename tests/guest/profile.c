@@ -1,7 +1,8 @@
 /*
  * Profile guest: three functions whose costs stand 1 : 2 : 4, called in
  * turn, for the host's sampler to find.  "-append slow=N" makes the
- * middle one N times slower: a planted regression for the boot diff.
+ * middle one N times slower: a planted regression for the boot diff;
+ * "rounds=N" sets how many times they are called (slow hosts: fewer).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -37,37 +38,41 @@ WORK void work_large(uint64_t n)
     SPIN(n);
 }
 
-/* N in "slow=N" on the multiboot command line, else 1. */
-static uint64_t slowdown(uint32_t mb_info)
+/* N in "KEY=N" on the multiboot command line, else @otherwise. */
+static uint64_t cmdline_value(uint32_t mb_info, const char *key,
+                              uint64_t otherwise)
 {
     const uint32_t *info = (const uint32_t *)(uintptr_t)mb_info;
     const char *p;
     uint64_t n = 0;
+    size_t i;
 
     if (!(info[0] & (1 << 2))) {
-        return 1;
+        return otherwise;
     }
     for (p = (const char *)(uintptr_t)info[4]; *p; p++) {
-        if (p[0] == 's' && p[1] == 'l' && p[2] == 'o' && p[3] == 'w' &&
-            p[4] == '=') {
-            for (p += 5; *p >= '0' && *p <= '9'; p++) {
-                n = n * 10 + (uint64_t)(*p - '0');
-            }
-            return n ? n : 1;
+        for (i = 0; key[i] && p[i] == key[i]; i++) {
         }
+        if (key[i] || (p != (const char *)(uintptr_t)info[4] && p[-1] != ' ')) {
+            continue;
+        }
+        for (p += i; *p >= '0' && *p <= '9'; p++) {
+            n = n * 10 + (uint64_t)(*p - '0');
+        }
+        return n ? n : otherwise;
     }
-    return 1;
+    return otherwise;
 }
 
 void guest_main(uint32_t mb_info)
 {
-    uint64_t slow = slowdown(mb_info);
-    int r;
+    uint64_t slow = cmdline_value(mb_info, "slow=", 1);
+    uint64_t rounds = cmdline_value(mb_info, "rounds=", ROUNDS), r;
 
     puts("profile: slow=");
     put_dec(slow);
     puts("\n");
-    for (r = 0; r < ROUNDS; r++) {
+    for (r = 0; r < rounds; r++) {
         work_small(UNIT);
         work_medium(2 * UNIT * slow);
         work_large(4 * UNIT);

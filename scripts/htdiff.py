@@ -59,9 +59,16 @@ def measures(report):
         period_ms = profile["period_ns"] / 1e6
         for line in profile["folded"]:
             stack, count = line.rsplit(" ", 1)
-            key = ("sampled", stack.rsplit(";", 1)[-1])
+            key = ("sampled", sampled_name(stack.rsplit(";", 1)[-1]))
             found[key] = found.get(key, 0.0) + int(count) * period_ms
     return found
+
+
+def sampled_name(leaf):
+    """A sampled function's name; the unnamed addresses of a phase as one,
+    whatever their ranges (KASLR moves them from boot to boot)."""
+    phase, unnamed, _range = leaf.partition(" (no symbols) ")
+    return phase + " (no symbols)" if unnamed else leaf
 
 
 def side_values(runs, key):

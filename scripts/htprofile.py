@@ -9,8 +9,9 @@ and of each slow initcall, and folded stacks for flame graphs
 
 Only samples taken at CPL 0 are named: user-space addresses belong to
 whichever process ran, which a sample does not say.  An address that no
-table covers is never given a name: it counts as "PHASE (no symbols)",
-with the range of such addresses seen in that phase.
+table covers is never given a name: it counts as "PHASE (no symbols)
+0xLO-0xHI", one such range for each run of unnamed addresses sampled in
+that phase with no gap of CLUSTER_GAP between them.
 """
 
 import bisect
@@ -18,6 +19,7 @@ import bisect
 SAMPLE = "hypertrace_sample"
 OUTSIDE = "outside the boot"
 NEEDED_ARGS = ("cpu", "pc", "cpl", "halted")
+CLUSTER_GAP = 64 * 1024     # unnamed addresses further apart: two ranges
 
 
 class AddressNames:
@@ -103,6 +105,23 @@ class Tally:
                 for label, k in ranked[:n]]
 
 
+def unnamed_clusters(pcs, gap=CLUSTER_GAP):
+    """(lo, hi) of runs of addresses no more than @gap apart."""
+    runs = []
+    for pc in sorted(set(pcs)):
+        if runs and pc - runs[-1][1] <= gap:
+            runs[-1][1] = pc
+        else:
+            runs.append([pc, pc])
+    return runs
+
+
+def unnamed_label(phase, runs, pc):
+    """'PHASE (no symbols) 0xLO-0xHI' of the run that holds @pc."""
+    lo, hi = runs[bisect.bisect_right([r[0] for r in runs], pc) - 1]
+    return "%s (no symbols) 0x%x-0x%x" % (phase, lo, hi)
+
+
 def build(events, phase_of, calls, call_label, tables, slowest=(), top=5):
     """The profile section of the boot report, or None without samples.
     @phase_of(ts) names a time's phase (None outside the boot);
@@ -113,19 +132,21 @@ def build(events, phase_of, calls, call_label, tables, slowest=(), top=5):
         return None
     names, period = AddressNames(tables), sample_period_ns(samples)
     by_phase, by_call, folded, unnamed = {}, {}, {}, set()
-    order = []
     wanted = {id(call): label for label, call in slowest}
-    for (ts, _cpu, pc, cpl, _halted), stack in zip(samples,
-                                                   open_calls(calls, samples)):
-        phase = phase_of(ts) or OUTSIDE
-        leaf = names.name(pc) if cpl == 0 else None
-        if leaf is None:
-            leaf = "%s (no symbols)" % phase
+    where = [(phase_of(ts) or OUTSIDE, names.name(pc) if cpl == 0 else None)
+             for ts, _cpu, pc, cpl, _halted in samples]
+    runs = {}
+    for (phase, name), sample in zip(where, samples):
+        if name is None:
+            runs.setdefault(phase, []).append(sample[2])
+    runs = {phase: unnamed_clusters(pcs) for phase, pcs in runs.items()}
+    for (phase, name), sample, stack in zip(where, samples,
+                                            open_calls(calls, samples)):
+        pc = sample[2]
+        leaf = name or unnamed_label(phase, runs[phase], pc)
+        if name is None:
             unnamed.add(leaf)
-        if phase not in by_phase:
-            by_phase[phase] = Tally()
-            order.append(phase)
-        by_phase[phase].add(leaf, pc)
+        by_phase.setdefault(phase, Tally()).add(leaf, pc)
         for call in stack:
             if id(call) in wanted:
                 by_call.setdefault(id(call), Tally()).add(leaf, pc)
@@ -138,7 +159,7 @@ def build(events, phase_of, calls, call_label, tables, slowest=(), top=5):
                      for label, k in t.count.items() if label not in unnamed),
         "phases": [{"phase": p, "samples": by_phase[p].total(),
                     "top": by_phase[p].top(top, period, unnamed)}
-                   for p in order],
+                   for p in by_phase],
         "initcalls": [{"initcall": label, "samples": by_call[id(c)].total(),
                        "top": by_call[id(c)].top(top, period, unnamed)}
                       for label, c in slowest if id(c) in by_call],
@@ -162,5 +183,5 @@ def text(profile):
         for f in group["top"]:
             lines.append("%7.1f %8d %10.3f  %s%s" % (
                 f["pct"], f["samples"], f["est_ms"], f["function"],
-                " " + f["range"] if f["range"] else ""))
+                ""))
     return lines

@@ -94,6 +94,26 @@ def test_unnamed_addresses_stay_addresses():
              set(), "guest functions sampled in the firmware phase")
 
 
+def test_same_samples_without_symbols_are_ranges():
+    """The same boot analyzed with no symbol table: the guest's code is
+    one address range, which holds the three functions, and no sample
+    has a name."""
+    import htboot
+    run = sampled_run()
+    syms = htboot.load_symbols(elf())
+    report = htboot.analyze(run.events(""), htboot.Symbols())
+    phase = [p for p in report["profile"]["phases"]
+             if p["phase"] == "kernel early"][0]
+    top = phase["top"][0]
+    lo, hi = (int(x, 16) for x in top["range"].split("-"))
+    check_eq(top["function"], "kernel early (no symbols) 0x%x-0x%x"
+             % (lo, hi), "the top function without symbols")
+    for name in COSTS:
+        check(lo <= syms.by_name[name] <= hi, "%s at 0x%x is not in %x-%x"
+              % (name, syms.by_name[name], lo, hi))
+    check_eq(report["profile"]["named"], 0, "named samples")
+
+
 def test_folded_stacks_and_flame_graph():
     run = sampled_run()
     out = tempfile.mkdtemp(prefix="ht-flame-")

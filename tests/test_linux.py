@@ -17,19 +17,21 @@ def symbols(binary):
     return dict(htlib.nm_symbols(binary))
 
 
-_boot = None
+_boots = {}
 
 
-def boot():
-    """One boot serves every test of this file."""
-    global _boot
-    if _boot is None:
+def boot(device="hypertrace"):
+    """One boot per device serves every test of this file."""
+    if device not in _boots:
         ours = os.path.join(htlib.BUILD, "ours")
-        _boot = run_guest(htlib.linux_kernel(), machine="pc", timeout=300, qemu_args=[
-            "-m", "512",
-            "-initrd", os.path.join(ours, "initramfs-hcuser.cpio.gz"),
-            "-append", "console=ttyS0 panic=-1 rdinit=/init quiet"])
-    return _boot
+        _boots[device] = run_guest(
+            htlib.linux_kernel(), machine="pc", timeout=300, device=device,
+            qemu_args=["-m", "512",
+                       "-initrd", os.path.join(ours,
+                                               "initramfs-hcuser.cpio.gz"),
+                       "-append", "console=ttyS0 panic=-1 rdinit=/init "
+                                  "quiet"])
+    return _boots[device]
 
 
 def user_calls(run, source):
@@ -82,8 +84,12 @@ def test_linux_hooks_and_library():
     calls = user_calls(run, "hypercall")[len(HCUSER):]
     check_eq(resolve(calls, "hooked"), HOOKED + [("main", 1)],
              "hooks over hypercalls")
+    # HYPERTRACE_HOOKS=ring, then unset (auto: the ring, as root)
     check_eq(resolve(user_calls(run, "ring"), "hooked"),
-             HOOKED + [("main", 1)], "hooks over the ring")
+             (HOOKED + [("main", 1)]) * 2, "hooks over the ring")
+    check("hooked auto: exit status 0" in run.serial, run.serial[-3000:])
+    check("hypertrace: hooks" not in run.serial, "hooks said something:\n"
+          + run.serial[-3000:])
     events = run.events()
     mine = [a for n, _t, _p, a in events if a.get("id") == 77]
     check_eq(sorted(a["a0"] for a in mine), [1, 2], "library emits")
@@ -101,3 +107,23 @@ def test_library_without_device():
     check("hooked: no hypertrace device (PCI 1af4:10f0) in "
           "/sys/bus/pci/devices: start QEMU with -device hypertrace\n"
           in proc.stdout, proc.stdout)
+
+
+def test_hooks_without_device_turn_off():
+    """No device: a hypercall raises #UD under TCG.  The hooks find that
+    out before their first event and turn themselves off with one line;
+    the program runs as it would unhooked."""
+    run = boot(device=None)
+    off = ("hypertrace: hooks off: hypercalls fault here (start QEMU with "
+           "-device hypertrace)\nhooked: sum=5\nhooked hypercall: exit "
+           "status 0\n")
+    check(off in run.serial.replace("\r", ""), run.serial[-3000:])
+    no_ring = ("hypertrace: hooks off: no hypertrace device (PCI "
+               "1af4:10f0) in /sys/bus/pci/devices: start QEMU with -device "
+               "hypertrace, and hypercalls fault here\nhooked: sum=5\n")
+    serial = run.serial.replace("\r", "")
+    check_eq(serial.count(no_ring), 2, "ring and auto runs:\n" +
+             serial[-3000:])
+    check("hooked auto: exit status 0\n" in serial, serial[-3000:])
+    check("hcuser: exit status 132\n" in serial,
+          "hcuser's bare vmcall should die of SIGILL:\n" + serial[-3000:])

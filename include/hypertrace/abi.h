@@ -167,5 +167,6 @@ enum ht_guest_error {
 #define HT_HC_KERNEL_FUNC       1000 /* a0 fn, a1 0 entry / 1 exit, ... */
 #define HT_HC_SCHED_SWITCH      1001 /* prev pid, prev tgid, next pid, tgid */
 #define HT_HC_USER_FUNC         2000 /* a0 fn, a1 0 entry / 1 exit */
+#define HT_HC_PROBE             999  /* never traced: do hypercalls work? */
 
 #endif /* HYPERTRACE_ABI_H */

@@ -11,6 +11,7 @@ import re
 
 import htkvm
 import test_foundation as foundation
+import test_linux as linux
 import test_probes as probes
 import test_profile as profile
 import test_rings as rings
@@ -110,3 +111,13 @@ def test_kvm_sampling_shares_match_the_costs():
     check_eq({(a["protected_mode"], a["bits"]) for a in samples} >=
              {(1, 32), (1, 64)}, True, "modes sampled")
     profile.check_shares(profile.report_of(run))
+
+
+def test_kvm_linux_hooks_and_library():
+    """Debian's kernel under KVM (AMD here): hcuser's hypercalls, the
+    hooks over hypercalls (vmmcall at CPL 3, which vmcall would turn into
+    #GP), over the ring, and auto, as under TCG."""
+    run = linux.boot(accel=KVM)
+    check_eq(run.status, 0, "exit status\n" + run.stderr[-2000:])
+    linux.check_user_hypercalls(run)
+    linux.check_hooks_and_library(run)

@@ -20,18 +20,18 @@ def symbols(binary):
 _boots = {}
 
 
-def boot(device="hypertrace"):
-    """One boot per device serves every test of this file."""
-    if device not in _boots:
+def boot(device="hypertrace", accel=()):
+    """One boot per device and accelerator serves every test."""
+    key = (device, tuple(accel))
+    if key not in _boots:
         ours = os.path.join(htlib.BUILD, "ours")
-        _boots[device] = run_guest(
-            htlib.linux_kernel(), machine="pc", timeout=300, device=device,
-            qemu_args=["-m", "512",
-                       "-initrd", os.path.join(ours,
-                                               "initramfs-hcuser.cpio.gz"),
-                       "-append", "console=ttyS0 panic=-1 rdinit=/init "
-                                  "quiet"])
-    return _boots[device]
+        _boots[key] = run_guest(
+            htlib.linux_kernel(), machine="pc", timeout=600, device=device,
+            qemu_args=list(accel) + [
+                "-m", "512",
+                "-initrd", os.path.join(ours, "initramfs-hcuser.cpio.gz"),
+                "-append", "console=ttyS0 panic=-1 rdinit=/init quiet"])
+    return _boots[key]
 
 
 def user_calls(run, source):
@@ -58,7 +58,10 @@ HCUSER = [("main", 0)] + [("middle", 0), ("leaf", 0), ("leaf", 1),
 
 
 def test_linux_user_hypercalls():
-    run = boot()
+    check_user_hypercalls(boot())
+
+
+def check_user_hypercalls(run):
     check("hcuser: done, vmcall returned -1" in run.serial,
           "guest console:\n" + run.serial[-3000:])
     check("hcuser: exit status 0" in run.serial, run.serial[-3000:])
@@ -72,7 +75,10 @@ HOOKED = [("main", 0), ("sum_of_squares", 0), ("square", 0), ("square", 1),
 
 
 def test_linux_hooks_and_library():
-    run = boot()
+    check_hooks_and_library(boot())
+
+
+def check_hooks_and_library(run):
     check("hooked hypercall: exit status 0" in run.serial, run.serial[-3000:])
     check("hooked ring: exit status 0" in run.serial, run.serial[-3000:])
     check("hooked: device /sys/bus/pci/devices/0000:00:" in run.serial,

@@ -76,21 +76,28 @@ HT_INLINE uint64_t ht_rdtsc(void)
 
 /* ---- MMIO helpers for the control BAR ---- */
 
+/* Plain volatile accesses; a kernel defines its own accessors first. */
+#ifndef HT_MMIO_READ32
+#define HT_MMIO_READ32(p)       (*(volatile uint32_t *)(p))
+#define HT_MMIO_WRITE32(p, v)   (*(volatile uint32_t *)(p) = (v))
+#define HT_MMIO_WRITE64(p, v)   (*(volatile uint64_t *)(p) = (v))
+#endif
+
 HT_INLINE uint32_t ht_readl(volatile void *ctrl, uint32_t off)
 {
-    return *(volatile uint32_t *)((volatile uint8_t *)ctrl + off);
+    return HT_MMIO_READ32((volatile uint8_t *)ctrl + off);
 }
 
 HT_INLINE void ht_writel(volatile void *ctrl, uint32_t off, uint32_t v)
 {
-    *(volatile uint32_t *)((volatile uint8_t *)ctrl + off) = v;
+    HT_MMIO_WRITE32((volatile uint8_t *)ctrl + off, v);
 }
 
 /* One 8-byte store (one exit) in 64-bit code, two halves otherwise. */
 HT_INLINE void ht_writeq(volatile void *ctrl, uint32_t off, uint64_t v)
 {
 #ifdef __x86_64__
-    *(volatile uint64_t *)((volatile uint8_t *)ctrl + off) = v;
+    HT_MMIO_WRITE64((volatile uint8_t *)ctrl + off, v);
 #else
     ht_writel(ctrl, off, (uint32_t)v);
     ht_writel(ctrl, off + 4, (uint32_t)(v >> 32));

@@ -47,16 +47,50 @@ def check_pairs(found, syms, what):
     return count
 
 
+def check_parallel_initcalls(hc, inits_at):
+    """The two modules loaded at once: each initcall's start and finish,
+    with its own duration (ht_test_mod: 5 ms, then two threads that sleep
+    3 x 20 ms each; ht_test_mod2: 300 ms, overlapping it)."""
+    found = {}
+    for name, addr in inits_at.items():
+        found[name] = [c for c in hc if c[0] == addr]
+        check_eq([(c[1], c[3]) for c in found[name]], [(0, 0), (1, 0)],
+                 name + " start and finish")
+    check_eq([c for c in hc if c[3] == 0 and c[0] not in inits_at.values()],
+             [], "other initcall events")
+    one, two = found["ht_test_mod_init"], found["ht_test_mod2_init"]
+    check(two[0][4] < one[0][4] < two[1][4], "the initcalls did not overlap")
+    check(one[1][2] >= 65000000, "ht_test_mod_init lasted %d ns, it sleeps "
+          "5 ms, then 3 x 20 ms in each thread" % one[1][2])
+    check(two[1][2] >= 300000000, "ht_test_mod2_init lasted %d ns, it "
+          "sleeps 300 ms" % two[1][2])
+    return one + two
+
+
+def check_sleepers(hc, syms):
+    """msleep, traced: the two threads on one CPU call it while the other
+    sleeps in it, yet each call has depth 1 (its task's), and the six
+    calls of 20 ms last at least that."""
+    sleeps = [c for c in hc if syms.get(c[0]) == "msleep"]
+    check_eq({c[3] for c in sleeps}, {1}, "depth of msleep calls")
+    long_ones = [c for c in sleeps if c[1] == 1 and c[2] >= 20000000]
+    check(len(long_ones) >= 6 + 1, "msleep calls of 20 ms or more: %d, "
+          "want the six of the threads and the 300 ms one" % len(long_ones))
+
+
 def test_kernel_module():
     run = boot()
     out = run.serial
     for step in ("insmod hypertrace", "insmod ht_test_mod",
+                 "insmod ht_test_mod2",
                  "rmmod hypertrace", "insmod hypertrace ring",
                  "rmmod hypertrace ring"):
         check(step + ": 0" in out, "%s failed:\n%s" % (step, out[-3000:]))
     syms = kallsyms(out)
-    test_init = [a for a, n in syms.items() if n == "ht_test_mod_init"]
-    check_eq(len(test_init), 1, "ht_test_mod_init in kallsyms")
+    inits_at = {n: a for a, n in syms.items()
+                if n in ("ht_test_mod_init", "ht_test_mod2_init")}
+    check_eq(sorted(inits_at), ["ht_test_mod2_init", "ht_test_mod_init"],
+             "test module inits in kallsyms")
     events = run.events()
 
     # over hypercalls: functions by name and by glob, in pairs
@@ -65,19 +99,19 @@ def test_kernel_module():
     count = check_pairs(funcs, syms, "hypercall channel")
     names = {f for f, _e in count}
     check({"do_sys_openat2", "vfs_read"} <= names, "traced: %r" % names)
-    check(all(n == "do_sys_openat2" or n.startswith("vfs_rea")
+    check(all(n in ("do_sys_openat2", "msleep") or n.startswith("vfs_rea")
               for n in names), "functions outside funcs=: %r" % names)
     stamps = [c[4] for c in hc]
     check(stamps == sorted(stamps), "hypercall times not increasing")
 
-    # the initcall of the module loaded after ours, start and finish
-    inits = [c for c in hc if c[0] == test_init[0]]
-    check_eq([(c[1], c[3]) for c in inits], [(0, 0), (1, 0)],
-             "ht_test_mod_init start and finish")
-    check(inits[1][2] >= 5000000, "initcall lasted %d ns, it sleeps 5 ms"
-          % inits[1][2])
-    check_eq([c for c in hc if c[3] == 0 and c[0] != test_init[0]], [],
-             "other initcall events")
+    check_sleepers(hc, syms)
+    # discovery done, the glob's ftrace callback is off vfs_read
+    enabled = re.findall(r"^enabled: (vfs_read \(\d+\).*)$", out, re.M)
+    check_eq(len(enabled), 1, "vfs_read in enabled_functions\n" + out[-3000:])
+    check(enabled[0].startswith("vfs_read (1) ") and
+          "kprobe_ftrace_handler" in enabled[0],
+          "callbacks left on vfs_read: " + enabled[0])
+    inits = check_parallel_initcalls(hc, inits_at)
 
     # over the ring: vfs_read in pairs, sched_switch
     ring = calls(events, "hypertrace_event", "id")

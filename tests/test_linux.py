@@ -83,6 +83,10 @@ def check_hooks_and_library(run):
     check("hooked ring: exit status 0" in run.serial, run.serial[-3000:])
     check("hooked: device /sys/bus/pci/devices/0000:00:" in run.serial,
           run.serial[-3000:])
+    # the ring write-combining, not uncached; the registers uncached
+    mapped = re.findall(r"^hooked: maps (resource\S*)", run.serial, re.M)
+    check_eq(sorted(set(mapped)), ["resource0", "resource2_wc"],
+             "BAR files mapped")
     check(re.search(r"hooked: cannot open /sys/bus/pci/devices/\S+/resource0: "
                     r"Permission denied \(the PCI resource files are root's: "
                     r"run as root\)\nhooked nobody: exit status 1", run.serial),

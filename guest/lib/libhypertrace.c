@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,15 +85,39 @@ static int find_device(char *path, size_t len)
     return found ? 0 : -ENODEV;
 }
 
-static void *map_bar(const char *dir, int bar, size_t *size, char **error)
+/*
+ * sysfs maps a BAR uncached (resourceN) or, for a prefetchable BAR such as
+ * the data BAR, write-combining (resourceN_wc); never write-back, which
+ * only the kernel module's memremap() gives.  Take write-combining where
+ * @wc asks and the kernel offers it: uncached, every store to the ring is
+ * a bus transaction and a locked add is a bus lock on real hardware.
+ * Under KVM the guest's memory type still combines with the host's.
+ */
+static int open_bar(const char *dir, int bar, bool wc, char *path,
+                    size_t len)
+{
+    int fd;
+
+    if (wc) {
+        snprintf(path, len, "%s/resource%d_wc", dir, bar);
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT) {
+            return fd;
+        }
+    }
+    snprintf(path, len, "%s/resource%d", dir, bar);
+    return open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+}
+
+static void *map_bar(const char *dir, int bar, bool wc, size_t *size,
+                     char **error)
 {
     char path[400];
     struct stat st;
     void *p;
     int fd;
 
-    snprintf(path, sizeof(path), "%s/resource%d", dir, bar);
-    fd = open(path, O_RDWR | O_SYNC | O_CLOEXEC);
+    fd = open_bar(dir, bar, wc, path, sizeof(path));
     if (fd < 0) {
         set_error(error, "cannot open %s: %s%s", path, strerror(errno),
                   errno == EACCES || errno == EPERM ?
@@ -137,9 +162,11 @@ ht_device *ht_device_open(char **error)
         free(dev);
         return NULL;
     }
-    dev->ctrl = map_bar(dev->path, HT_CTRL_BAR, &dev->ctrl_size, error);
+    dev->ctrl = map_bar(dev->path, HT_CTRL_BAR, false, &dev->ctrl_size,
+                        error);
     if (dev->ctrl) {
-        dev->data = map_bar(dev->path, HT_DATA_BAR, &dev->data_size, error);
+        dev->data = map_bar(dev->path, HT_DATA_BAR, true, &dev->data_size,
+                            error);
     }
     if (!dev->data) {
         ht_device_close(dev);

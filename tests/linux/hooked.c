@@ -3,7 +3,8 @@
  * entry and exit becomes an HT_HC_USER_FUNC event, through the channel
  * that HYPERTRACE_HOOKS names.  With an argument it also opens the device
  * and emits one ring record and one synchronous event by hand (id 77,
- * a0 = 1 and 2); with "nobody" it first drops root, to show the error.
+ * a0 = 1 and 2) and prints the BAR files it mapped; with "nobody" it
+ * first drops root, to show the error.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -28,6 +29,24 @@ __attribute__((noinline)) static int sum_of_squares(int n)
     return s;
 }
 
+/* The BAR files the library mapped, as the kernel lists them (untraced). */
+__attribute__((no_instrument_function)) static void print_mapped_bars(void)
+{
+    char line[512];
+    FILE *maps = fopen("/proc/self/maps", "r");
+
+    while (maps && fgets(line, sizeof(line), maps)) {
+        const char *file = strstr(line, "/resource");
+
+        if (file) {
+            printf("hooked: maps %s", file + 1);
+        }
+    }
+    if (maps) {
+        fclose(maps);
+    }
+}
+
 int main(int argc, char **argv)
 {
     uint64_t args[HT_NR_ARGS] = { 1 };
@@ -49,6 +68,7 @@ int main(int argc, char **argv)
         args[0] = 2;
         ht_device_emit_sync(dev, 77, args, 1);
         printf("hooked: device %s\n", ht_device_path(dev));
+        print_mapped_bars();
         ht_device_close(dev);
     }
     return 0;

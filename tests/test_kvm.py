@@ -7,9 +7,12 @@ Not covered yet, found with this harness (see the KVM issue's notes):
 under nested KVM, ring record times mapped through KVM's TSC offset come
 out about 0.7 s late against the sync markers around them."""
 
+import os
 import re
 
 import htkvm
+import htlib
+import test_boot as boot
 import test_foundation as foundation
 import test_linux as linux
 import test_probes as probes
@@ -121,3 +124,32 @@ def test_kvm_linux_hooks_and_library():
     check_eq(run.status, 0, "exit status\n" + run.stderr[-2000:])
     linux.check_user_hypercalls(run)
     linux.check_hooks_and_library(run)
+
+
+def test_kvm_kaslr_kernel_probes_match_initcall_debug():
+    """Debian's kernel under KVM with KASLR on: the breakpoints at the
+    System.map addresses never hit, so QEMU watches the vCPUs until one
+    runs in the kernel's mapping, finds the offset, and moves the probes
+    there before the first initcall: the probed initcalls are exactly the
+    ones initcall_debug printed in test_boot's boot of the same kernel
+    (printing them here, over a nested serial port, takes minutes)."""
+    kernel, sysmap = boot.kernel_and_map()
+    run = run_guest(kernel, timeout=900, qemu_args=KVM + [
+        "-m", "512", "-initrd",
+        os.path.join(htlib.GUESTS, "initramfs-demo.cpio.gz"),
+        "-append", "console=ttyS0 panic=-1 rdinit=/init quiet"],
+        device="hypertrace,symbols=%s,probes=do_one_initcall" % sysmap)
+    check_eq(run.status, 0, "exit status\n" + run.stderr[-2000:])
+    m = re.search(r"hypertrace: the kernel runs at ([+-]\d+) MiB from "
+                  r"symbols=\S+ \(KASLR\); probes follow it", run.stderr)
+    check(m, "no KASLR offset found:\n" + run.stderr[-2000:])
+    offset = int(m.group(1)) << 20
+    by_addr, by_name = boot.load_map(sysmap)
+    probed = sorted(by_addr.get(a["a0"] - offset, hex(a["a0"]))
+                    for _ts, a in boot.initcall_entries(run))
+    debug = boot.debug_boot()
+    consoles = boot.console_initcalls(by_name)
+    printed = sorted(n for n in boot.INITCALL_DEBUG.findall(debug.serial)
+                     if n not in consoles)
+    check(len(printed) > 500, "initcall_debug lines: %d" % len(printed))
+    check_eq(probed, printed, "initcalls: probed under KVM vs initcall_debug")

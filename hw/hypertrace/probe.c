@@ -26,6 +26,7 @@
 #include "hw/core/cpu.h"
 #include "hw/nvram/fw_cfg.h"
 #include "system/cpus.h"
+#include "system/hw_accel.h"
 #include "system/kvm.h"
 #include "hw/hypertrace/probe.h"
 #include "qapi/qapi-types-hypertrace.h"
@@ -33,7 +34,7 @@
 #include "trace.h"
 
 /* Linux x86-64: the kernel's link-time mapping and KASLR's reach. */
-#define KERNEL_MAP_START    0xffffffff80000000ULL
+#define KERNEL_MAP_START    HYPERTRACE_KERNEL_MAP_START
 #define KASLR_ALIGN         (2 * MiB)
 #define KASLR_RANGE         (1 * GiB)
 #define LINUX_BANNER        "Linux version "
@@ -511,7 +512,8 @@ static void ht_probes_rearm_kernel(void)
     ht_disarm_kernel_entries();
     ht_probes.kernel = KERNEL_UNCHECKED;
     if (kvm_enabled()) {
-        ht_arm_entries(NULL, true);
+        ht_arm_entries(NULL, true);     /* right if the kernel stays put */
+        hypertrace_kernel_watch_start();
     }
 }
 
@@ -529,6 +531,28 @@ static bool ht_check_kernel_at(CPUState *cpu, uint64_t pc,
     }
     ht_check_kernel(cpu, k);
     return true;
+}
+
+bool hypertrace_probe_kernel_unchecked(void)
+{
+    return qatomic_read(&ht_probes.kernel) == KERNEL_UNCHECKED;
+}
+
+void hypertrace_probe_seen(CPUState *cpu, uint64_t pc)
+{
+    KernelFound k;
+
+    cpu_synchronize_state(cpu); /* the search walks its page tables */
+    k = ht_search_kernel(cpu, pc);
+    if (!k.searched) {
+        return;
+    }
+    WITH_QEMU_LOCK_GUARD(&ht_probes_lock) {
+        if (ht_probes.probes) {
+            ht_check_kernel_at(cpu, pc, &k);
+        }
+    }
+    ht_kvm_sync();
 }
 
 static Milestone *ht_milestone_at(uint64_t pc)
@@ -828,6 +852,7 @@ void hypertrace_probes_stop(void)
         return;
     }
     qatomic_set(&hypertrace_probes_enabled, false);
+    hypertrace_kernel_watch_stop();
     if (kvm_enabled()) {
         kvm_arch_remove_all_hw_breakpoints();
         ht_probes.kvm_dirty = true;

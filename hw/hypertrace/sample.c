@@ -97,6 +97,17 @@ static bool ht_sample_read(CPUState *cs, Sample *smp)
     return true;
 }
 
+bool hypertrace_vcpu_pc(CPUState *cs, uint64_t *pc)
+{
+    Sample smp;
+
+    if (!ht_sample_read(cs, &smp)) {
+        return false;
+    }
+    *pc = smp.pc;
+    return true;
+}
+
 static void ht_sample_cpu(CPUState *cs, run_on_cpu_data data)
 {
     Sample smp;
@@ -179,6 +190,11 @@ void hypertrace_sampler_stop(void)
 }
 
 #else
+
+bool hypertrace_vcpu_pc(CPUState *cs, uint64_t *pc)
+{
+    return false;
+}
 
 bool hypertrace_sampler_start(uint32_t hz, Error **errp)
 {

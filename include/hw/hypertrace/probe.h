@@ -17,6 +17,9 @@
 
 #define HYPERTRACE_PROBE_ARGS 6
 
+/* Where x86-64 Linux maps its kernel, with or without KASLR */
+#define HYPERTRACE_KERNEL_MAP_START 0xffffffff80000000ULL
+
 /* What a vCPU shows at a probed address. */
 typedef struct HypertraceProbeHit {
     CPUState *cpu;
@@ -59,5 +62,14 @@ bool hypertrace_probes_start(const char *symbols, const char *probes,
 void hypertrace_probes_stop(void);
 void hypertrace_probes_reset(void);     /* a system reset: milestones rearm */
 HypertraceProbeInfo *hypertrace_probes_info(void);
+
+/*
+ * KVM, kernel-watch.c: while kernel probes wait for the kernel to run,
+ * a vCPU seen at @pc (on its own thread) checks it if it runs there.
+ */
+bool hypertrace_probe_kernel_unchecked(void);
+void hypertrace_probe_seen(CPUState *cpu, uint64_t pc);
+void hypertrace_kernel_watch_start(void);
+void hypertrace_kernel_watch_stop(void);
 
 #endif

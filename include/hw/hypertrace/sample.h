@@ -16,4 +16,10 @@
 bool hypertrace_sampler_start(uint32_t hz, Error **errp);
 void hypertrace_sampler_stop(void);
 
+/*
+ * On @cs's own thread: the linear address of its next instruction, read
+ * as a sample reads it (under KVM without syncing QEMU's register copy).
+ */
+bool hypertrace_vcpu_pc(CPUState *cs, uint64_t *pc);
+
 #endif

@@ -2,10 +2,12 @@
 """make demo: where does a Linux boot's time go?
 
 Boots Debian's bookworm kernel (unmodified, KASLR on) with a busybox
-initramfs under TCG.  hypertrace probes do_one_initcall and a few
-milestones from the host, samples the vCPU 1000 times a second, and
-/init's program reports its functions over hypercalls.  The trace goes to the simple backend; scripts/htboot.py,
-the analyzer users run on their own traces, turns it into the report.
+initramfs, under KVM where /dev/kvm runs our guests, else under TCG.
+hypertrace probes do_one_initcall and a few milestones from the host,
+samples the vCPU 1000 times a second, and /init's program reports its
+functions through libhypertrace's hooks (the device's ring, as root).
+The trace goes to the simple backend; scripts/htboot.py, the analyzer
+users run on their own traces, turns it into the report.
 """
 
 import argparse
@@ -17,6 +19,7 @@ import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "scripts"))
+import htaccel  # noqa: E402
 import htboot  # noqa: E402
 import htkernel  # noqa: E402
 
@@ -39,11 +42,11 @@ def last_line(path):
         return ""
 
 
-def boot(build, kernel, sysmap, out):
+def boot(build, kernel, sysmap, out, accel):
     """Run QEMU, showing the guest's console as it goes."""
     serial = os.path.join(out, "console.txt")
     cmd = [os.path.join(build, "qemu-system-x86_64"), "-M", "pc",
-           "-accel", "tcg", "-m", "512", "-display", "none", "-nodefaults",
+           "-accel", accel, "-m", "512", "-display", "none", "-nodefaults",
            "-no-reboot", "-serial", "file:" + serial, "-kernel", kernel,
            "-initrd", os.path.join(build, "ours", "initramfs-demo.cpio.gz"),
            "-append", "console=ttyS0 panic=-1 rdinit=/init quiet",
@@ -92,9 +95,14 @@ def main():
                                      log=lambda m: print("      " + m))
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
-    step(2, "booting it under TCG with probes on %s, sampled at %d Hz"
-         % (", ".join(PROBES), SAMPLE_HZ))
-    boot(build, kernel, sysmap, out)
+    kvm, why_not = htaccel.kvm_usable(
+        os.path.join(build, "qemu-system-x86_64"), os.path.join(build, "ours"),
+        seconds=5)
+    accel = "kvm" if kvm else "tcg"
+    accelerator = "KVM" if kvm else "TCG (%s)" % why_not
+    step(2, "booting it under %s with probes on %s, sampled at %d Hz"
+         % (accelerator, ", ".join(PROBES), SAMPLE_HZ))
+    boot(build, kernel, sysmap, out, accel)
     step(3, "analyzing the trace with scripts/htboot.py")
     try:
         report = htboot.analyze(
@@ -104,6 +112,7 @@ def main():
                                                    "userboot")]))
     except htboot.Error as e:
         sys.exit("demo: %s" % e)
+    report["accelerator"] = accelerator
     text = htboot.render_text(report)
     htboot.write_outputs(out, report, text)
     step(4, "the boot report\n")

@@ -691,6 +691,8 @@ def text_counts(report):
 def render_text(report):
     lines = ["boot: %s ms from %s to %s" % (
         ms(report["total_ns"]), report["start_at"], report["end_at"])]
+    if report.get("accelerator"):
+        lines.append("accelerator: " + report["accelerator"])
     if report["kaslr_offset"]:
         lines.append("the kernel ran %+d MiB from its symbols (KASLR); "
                      "addresses are resolved with that offset"

@@ -202,23 +202,9 @@ class NestedKvm(htlib.QemuProcess):
 
 
 def _direct_kvm_works():
-    """Whether this host's /dev/kvm runs our guests in every CPU mode:
-    hypercall.elf (real, 32-bit, 64-bit, CPL 3) is done in a second under
-    a KVM that can.  A nested PVM /dev/kvm runs a 32-bit guest and hangs
-    in long mode."""
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return False
-    try:
-        proc = subprocess.run(
-            [htlib.QEMU, "-M", "pc", "-accel", "kvm", "-m", "64",
-             "-display", "none", "-nodefaults", "-no-reboot",
-             "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
-             "-kernel", os.path.join(htlib.GUESTS, "hypercall.elf"),
-             "-device", "hypertrace"], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, timeout=15)
-    except subprocess.TimeoutExpired:
-        return False
-    return proc.returncode == 1
+    """Whether this host's /dev/kvm runs our guests in every CPU mode."""
+    import htaccel
+    return htaccel.kvm_usable(htlib.QEMU, htlib.GUESTS)[0]
 
 
 _runner = None

@@ -198,7 +198,13 @@ def main(argv):
     except htboot.Error as e:
         print("htboot diff: error: %s" % e, file=sys.stderr)
         return 2
-    rows, apart = compare(base, new, args.threshold_pct, args.alpha)
+    try:
+        rows, apart = compare(base, new, args.threshold_pct, args.alpha)
+    except ImportError:
+        print("htboot diff: error: the rank test needs SciPy (fix: "
+              "apt-get install python3-scipy, run /usr/bin/python3)",
+              file=sys.stderr)
+        return 2
     result = {"base_runs": len(base), "new_runs": len(new),
               "alpha": args.alpha, "threshold_pct": args.threshold_pct,
               "test": "Mann-Whitney U, two-sided, exact",

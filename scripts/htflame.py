@@ -15,7 +15,7 @@ MARGIN = 10
 ROW_PX = 17
 FONT_PX = 11
 CHAR_PX = 6.7           # advance of an 11 px monospace glyph
-MIN_PX = 0.5            # narrower frames are left out (their parent shows them)
+MIN_PX = 0.5            # narrower frames are left out: their parent has them
 
 
 class Node:

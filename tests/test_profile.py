@@ -119,7 +119,8 @@ def test_folded_stacks_and_flame_graph():
     out = tempfile.mkdtemp(prefix="ht-flame-")
     folded = os.path.join(out, "stacks.folded")
     proc = subprocess.run([sys.executable, HTBOOT, run.trace_file,
-                           "--symbols", elf(), "--out", out, "--folded", folded,
+                           "--symbols", elf(), "--out", out,
+                           "--folded", folded,
                            "--build", htlib.BUILD],
                           text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE)

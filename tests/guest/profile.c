@@ -53,7 +53,9 @@ static uint64_t cmdline_value(uint32_t mb_info, const char *key,
     for (p = (const char *)(uintptr_t)info[4]; *p; p++) {
         for (i = 0; key[i] && p[i] == key[i]; i++) {
         }
-        if (key[i] || (p != (const char *)(uintptr_t)info[4] && p[-1] != ' ')) {
+        /* a whole word: at the start, or after a space */
+        if (key[i] || (p != (const char *)(uintptr_t)info[4] &&
+                       p[-1] != ' ')) {
             continue;
         }
         for (p += i; *p >= '0' && *p <= '9'; p++) {

@@ -22,14 +22,16 @@ def elf():
     return os.path.join(htlib.GUESTS, "profile.elf")
 
 
-def profile_run(hz=2000, slow=1, rounds=40, qemu_args=(), **kw):
-    device = "hypertrace,symbols=%s,probes=work_*" % elf()
+def profile_run(hz=2000, slow=1, rounds=40, probes="work_*", qemu_args=(),
+                **kw):
+    device = "hypertrace,symbols=%s,probes=%s" % (elf(), probes)
     if hz:
         device += ",sample-hz=%d" % hz
     run = run_guest("profile.elf", device=device, qemu_args=[
         "-append", "slow=%d rounds=%d" % (slow, rounds)] + list(qemu_args),
         **kw)
-    check_eq(run.status, 1, "exit status\n" + run.stderr[-2000:])
+    check_eq(run.status, 1, "exit status\n" + run.stderr[-2000:] +
+             "\nserial:\n" + run.serial[-2000:])
     check("profile: done" in run.serial, run.serial)
     return run
 

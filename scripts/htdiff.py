@@ -57,10 +57,9 @@ def measures(report):
     profile = report.get("profile")
     if profile:
         period_ms = profile["period_ns"] / 1e6
-        for line in profile["folded"]:
-            stack, count = line.rsplit(" ", 1)
-            key = ("sampled", sampled_name(stack.rsplit(";", 1)[-1]))
-            found[key] = found.get(key, 0.0) + int(count) * period_ms
+        for leaf, count in profile["by_function"].items():
+            key = ("sampled", sampled_name(leaf))
+            found[key] = found.get(key, 0.0) + count * period_ms
     return found
 
 

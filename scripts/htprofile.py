@@ -122,6 +122,15 @@ def unnamed_label(phase, runs, pc):
     return "%s (no symbols) 0x%x-0x%x" % (phase, lo, hi)
 
 
+def leaf_totals(tallies):
+    """Samples per function (or unnamed range) over all @tallies."""
+    totals = {}
+    for tally in tallies:
+        for label, k in tally.count.items():
+            totals[label] = totals.get(label, 0) + k
+    return dict(sorted(totals.items()))
+
+
 def build(events, phase_of, calls, call_label, tables, slowest=(), top=5):
     """The profile section of the boot report, or None without samples.
     @phase_of(ts) names a time's phase (None outside the boot);
@@ -165,6 +174,7 @@ def build(events, phase_of, calls, call_label, tables, slowest=(), top=5):
                       for label, c in slowest if id(c) in by_call],
         "folded": [";".join(k) + " %d" % n
                    for k, n in sorted(folded.items())],
+        "by_function": leaf_totals(by_phase.values()),
     }
 
 

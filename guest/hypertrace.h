@@ -2,8 +2,9 @@
  * hypertrace guest header: every channel, freestanding.
  *
  * No libc and no kernel headers: firmware, boot loaders, kernels and user
- * space include it as it is.  Needs GCC or clang (inline asm, __atomic
- * builtins), on x86 in 32- or 64-bit mode.  The ABI is in
+ * space include it as it is.  Needs GCC or clang (inline asm, and the
+ * __atomic builtins unless the includer defines HT_ATOMIC_* first), on
+ * x86 in 32- or 64-bit mode.  The ABI is in
  * include/hypertrace/abi.h; the protocol is in docs/specs/hypertrace.rst.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -15,6 +16,25 @@
 
 /* Never traced by -finstrument-functions: the hooks themselves use these. */
 #define HT_INLINE static inline __attribute__((no_instrument_function))
+
+/*
+ * Atomics on memory shared with the device.  The compiler's builtins by
+ * default; a kernel defines its own primitives first (hypertrace.ko).
+ * HT_ATOMIC_CMPXCHG(p, oldp, new): if *p == *oldp, *p = new and true;
+ * otherwise *oldp = *p and false (may fail spuriously).
+ */
+#ifndef HT_ATOMIC_LOAD
+#define HT_ATOMIC_LOAD(p)           __atomic_load_n((p), __ATOMIC_RELAXED)
+#define HT_ATOMIC_LOAD_ACQUIRE(p)   __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define HT_ATOMIC_STORE(p, v)       __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define HT_ATOMIC_STORE_RELEASE(p, v) \
+    __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define HT_ATOMIC_FENCE_RELEASE()   __atomic_thread_fence(__ATOMIC_RELEASE)
+#define HT_ATOMIC_FETCH_INC(p)      __atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
+#define HT_ATOMIC_CMPXCHG(p, oldp, new) \
+    __atomic_compare_exchange_n((p), (oldp), (new), 1, __ATOMIC_RELAXED, \
+                                __ATOMIC_RELAXED)
+#endif
 
 /* ---- Hypercall channel: KVM's ABI, nr in RAX, a0..a3 in RBX..RSI ---- */
 
@@ -28,7 +48,7 @@
 HT_INLINE int ht_cpu_is_amd(void)
 {
     static int vendor;          /* 0 unknown, 1 Intel and others, 2 AMD */
-    int v = __atomic_load_n(&vendor, __ATOMIC_RELAXED);
+    int v = HT_ATOMIC_LOAD(&vendor);
     uint32_t eax = 0, ebx, ecx, edx;
 
     if (!v) {
@@ -36,7 +56,7 @@ HT_INLINE int ht_cpu_is_amd(void)
                          : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
         /* "AuthenticAMD", "HygonGenuine": EBX "Auth" / "Hygo" */
         v = ebx == 0x68747541 || ebx == 0x6f677948 ? 2 : 1;
-        __atomic_store_n(&vendor, v, __ATOMIC_RELAXED);
+        HT_ATOMIC_STORE(&vendor, v);
     }
     return v == 2;
 }
@@ -160,10 +180,9 @@ HT_INLINE void ht_ring_init(struct ht_ring *r, void *data,
 
     r->hdr = (struct ht_ring_header *)base;
     r->records = (struct ht_record *)(base + HT_RING_HEADER_SIZE);
-    r->size = (uint64_t)1 << __atomic_load_n(&r->hdr->order,
-                                             __ATOMIC_RELAXED);
-    r->mode = __atomic_load_n(&r->hdr->mode, __ATOMIC_RELAXED);
-    r->watermark = __atomic_load_n(&r->hdr->watermark, __ATOMIC_RELAXED);
+    r->size = (uint64_t)1 << HT_ATOMIC_LOAD(&r->hdr->order);
+    r->mode = HT_ATOMIC_LOAD(&r->hdr->mode);
+    r->watermark = HT_ATOMIC_LOAD(&r->hdr->watermark);
     r->ctrl = ctrl;
     r->index = index;
 }
@@ -174,19 +193,17 @@ HT_INLINE int ht_ring_reserve(struct ht_ring *r, uint64_t *pos)
     uint64_t p, cons;
 
     if (r->mode == HT_MODE_OVERWRITE) {
-        *pos = __atomic_fetch_add(&r->hdr->reserve, 1, __ATOMIC_RELAXED);
+        *pos = HT_ATOMIC_FETCH_INC(&r->hdr->reserve);
         return 0;
     }
-    p = __atomic_load_n(&r->hdr->reserve, __ATOMIC_RELAXED);
+    p = HT_ATOMIC_LOAD(&r->hdr->reserve);
     do {
-        cons = __atomic_load_n(&r->hdr->consumer, __ATOMIC_ACQUIRE);
+        cons = HT_ATOMIC_LOAD_ACQUIRE(&r->hdr->consumer);
         if (p - cons >= r->size) {
-            __atomic_fetch_add(&r->hdr->lost, 1, __ATOMIC_RELAXED);
+            HT_ATOMIC_FETCH_INC(&r->hdr->lost);
             return -1;
         }
-    } while (!__atomic_compare_exchange_n(&r->hdr->reserve, &p, p + 1, 1,
-                                          __ATOMIC_RELAXED,
-                                          __ATOMIC_RELAXED));
+    } while (!HT_ATOMIC_CMPXCHG(&r->hdr->reserve, &p, p + 1));
     *pos = p;
     if (r->ctrl && p - cons + 1 == r->watermark) {
         ht_writel(r->ctrl, HT_RING_REG(r->index, HT_RING_CONTROL),
@@ -206,14 +223,14 @@ HT_INLINE void ht_ring_commit(struct ht_ring *r, uint64_t pos,
     struct ht_record *rec = &r->records[pos & (r->size - 1)];
     int i;
 
-    __atomic_store_n(&rec->commit, 0, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    HT_ATOMIC_STORE(&rec->commit, 0);
+    HT_ATOMIC_FENCE_RELEASE();
     rec->id = id;
     rec->tsc = tsc;
     for (i = 0; i < HT_NR_ARGS; i++) {
         rec->args[i] = args[i];
     }
-    __atomic_store_n(&rec->commit, (uint32_t)(pos + 1), __ATOMIC_RELEASE);
+    HT_ATOMIC_STORE_RELEASE(&rec->commit, (uint32_t)(pos + 1));
 }
 
 /* Emit one event: 0 on success, -1 if the ring was full (discard mode). */

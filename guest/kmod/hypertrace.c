@@ -27,6 +27,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/module.h>
+#include <linux/atomic.h>
 #include <linux/ftrace.h>
 #include <linux/hashtable.h>
 #include <linux/io.h>
@@ -43,6 +44,17 @@
 #define HT_MMIO_READ32(p)	ioread32(HT_IOMEM(p))
 #define HT_MMIO_WRITE32(p, v)	iowrite32((v), HT_IOMEM(p))
 #define HT_MMIO_WRITE64(p, v)	writeq((v), HT_IOMEM(p))
+/* the ring through the kernel's atomics, not the compiler's builtins */
+#define HT_ATOMIC_LOAD(p)		READ_ONCE(*(p))
+/* pairs with the device's release of the consumer index */
+#define HT_ATOMIC_LOAD_ACQUIRE(p)	smp_load_acquire(p)
+#define HT_ATOMIC_STORE(p, v)		WRITE_ONCE(*(p), (v))
+/* publishes a record's fields before its commit word */
+#define HT_ATOMIC_STORE_RELEASE(p, v)	smp_store_release((p), (v))
+/* orders a cleared commit word before the record's new fields */
+#define HT_ATOMIC_FENCE_RELEASE()	smp_wmb()
+#define HT_ATOMIC_FETCH_INC(p)		xadd((p), 1)
+#define HT_ATOMIC_CMPXCHG(p, oldp, new)	try_cmpxchg((p), (oldp), (new))
 #include "hypertrace.h"
 
 static char *funcs = "";

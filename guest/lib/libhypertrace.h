@@ -43,21 +43,21 @@ struct ht_ring *ht_device_ring_here(ht_device *dev);
  * One ring record: 0, or -1 if the ring was full.  Each thread emits on
  * the ring of the CPU it first emitted on, so its records stay in one
  * ring, in order (any ring is safe to share).  Inline: after a thread's
- * first emit, it costs what ht_ring_emit() costs, plus two thread-local
- * loads.
+ * first emit, it costs what ht_ring_emit() costs, plus one load and a
+ * compare (the thread keeps its own copy of the ring's geometry).
  */
 HT_INLINE int ht_device_emit(ht_device *dev, uint32_t id,
                              const uint64_t *args)
 {
     static __thread uint64_t ring_generation;
-    static __thread struct ht_ring *ring;
+    static __thread struct ht_ring ring;
     uint64_t generation = ((const struct ht_device_head *)dev)->generation;
 
     if (__builtin_expect(ring_generation != generation, 0)) {
-        ring = ht_device_ring_here(dev);
+        ring = *ht_device_ring_here(dev);
         ring_generation = generation;
     }
-    return ht_ring_emit(ring, id, args);
+    return ht_ring_emit(&ring, id, args);
 }
 
 /*

@@ -70,6 +70,15 @@ int main(int argc, char **argv)
         printf("hooked: device %s\n", ht_device_path(dev));
         print_mapped_bars();
         ht_device_close(dev);
+        /* a thread's cached ring must follow the device it emits on */
+        dev = ht_device_open(&error);
+        if (!dev) {
+            printf("hooked: reopen: %s\n", error);
+            return 1;
+        }
+        args[0] = 3;
+        ht_device_emit(dev, 77, args);
+        ht_device_close(dev);
     }
     return 0;
 }

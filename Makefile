@@ -3,6 +3,7 @@
 #   make          set up, fetch upstream QEMU, build the fork and the guests
 #   make check    ... then run every test
 #   make demo     ... then boot Linux with hypertrace probes: a boot report
+#   make demo-diff  ... boot it 4 times quiet, 4 times chatty: what changed
 #   make bench    per-event cost benchmarks (not part of check)
 #   make check-sanitize  every test on a QEMU built with ASan and UBSan
 #   make fuzz     libFuzzer on the device (FUZZ_SECONDS=600, FUZZ_TARGET)
@@ -28,7 +29,7 @@ QEMU_CONFIGURE := --target-list=x86_64-softmmu \
 QEMU_TARGETS := qemu-system-x86_64 qemu-img tests/qtest/hypertrace-test \
 	trace/trace-events-all
 
-.PHONY: all qemu qemu-sanitize ours overlay check check-sanitize demo \
+.PHONY: all qemu qemu-sanitize ours overlay check check-sanitize demo demo-diff \
 	bench fuzz checkpatch clean distclean
 all: qemu ours
 
@@ -135,6 +136,9 @@ check: all
 demo: all
 	$(PYTHON) scripts/demo.py --build $(B) $(if $(OUT),--out $(OUT))
 
+demo-diff: all
+	$(PYTHON) scripts/demo.py --build $(B) --diff 4 $(if $(OUT),--out $(OUT))
+
 bench: all
 	$(PYTHON) tests/bench/run.py --build $(B)
 
@@ -155,7 +159,7 @@ checkpatch: $(PRISTINE)/VERSION
 
 clean:
 	rm -rf $(QBUILD) $(SANBUILD) $(FUZZBUILD) $(GBUILD) $(QEMU) \
-		$(B)/tests $(B)/demo $(B)/fuzz
+		$(B)/tests $(B)/demo $(B)/demo-diff $(B)/fuzz
 
 distclean:
 	rm -rf $(B)

@@ -209,3 +209,19 @@ def test_boot_diff_bad_input():
     check(proc.stderr.startswith("htboot diff: error: new trace %s: no "
                                  "trace at %s (fix: " % (missing, missing)),
           proc.stderr)
+
+
+def test_boot_diff_sample_count_noise():
+    """A sampled function with no sample in any base run and one in each
+    new run is counting noise, not a slowdown, although the rank test
+    alone ranks it apart (p = 2/70); twice the samples is a slowdown."""
+    import htdiff
+    base = [{("sampled", "f"): 0.0, ("sampled", "g"): 100.0,
+             htdiff.PERIOD: 1.0} for _ in range(4)]
+    new = [{("sampled", "f"): 1.0, ("sampled", "g"): 200.0,
+            htdiff.PERIOD: 1.0} for _ in range(4)]
+    rows, _apart = htdiff.compare(base, new, 5.0, 0.05)
+    got = {r["name"]: (round(r["p"], 4), r["significant"]) for r in rows}
+    # f: 4 samples, all new: binomial p = 2 * 0.5^4, times 2 functions
+    check_eq(got, {"f": (0.25, False), "g": (round(2 / 70, 4), True)},
+             "p and verdicts")

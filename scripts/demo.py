@@ -25,6 +25,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "scripts"))
 import htaccel  # noqa: E402
 import htboot  # noqa: E402
+import htdecompressor  # noqa: E402
 import htdiff  # noqa: E402
 import htkernel  # noqa: E402
 
@@ -91,7 +92,7 @@ def boot(build, kernel, sysmap, out, accel, append=APPEND, progress=True):
               (time.monotonic() - t0))
 
 
-def boot_diff(build, kernel, sysmap, out, accel, runs):
+def boot_diff(build, kernel, symbols, out, accel, runs):
     """Boot @runs times with APPEND and @runs times with APPEND_CHATTY,
     alternated so that host load falls on both sides; then diff them."""
     traces = {"base": [], "new": []}
@@ -100,12 +101,13 @@ def boot_diff(build, kernel, sysmap, out, accel, runs):
             run_out = os.path.join(out, "%s-%d" % (side, i + 1))
             os.makedirs(run_out)
             t0 = time.monotonic()
-            boot(build, kernel, sysmap, run_out, accel, append, False)
+            boot(build, kernel, symbols[0], run_out, accel, append, False)
             print("      %s run %d of %d: %.1f s" % (
                 side, i + 1, runs, time.monotonic() - t0), flush=True)
             traces[side].append(os.path.join(run_out, "trace.simple"))
     argv = (traces["base"] + ["--vs"] + traces["new"] +
-            ["--symbols", sysmap, "--build", build, "--top", "12"])
+            sum((["--symbols", p] for p in symbols), []) +
+            ["--build", build, "--top", "12"])
     step(3, "comparing the two sets: scripts/htboot.py diff %s" % " ".join(
         os.path.relpath(a, out) if a.startswith(out) else a for a in argv))
     step(4, "what changed\n")
@@ -138,6 +140,11 @@ def main():
     step(1, "symbols of %s" % kernel)
     sysmap = htkernel.kernel_symbols(build, kernel,
                                      log=lambda m: print("      " + m))
+    try:
+        decompressor = [htdecompressor.decompressor_symbols(kernel, build)]
+    except htdecompressor.Error as e:
+        print("      its decompressor stays unnamed: %s" % e)
+        decompressor = []
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     kvm, why_not = htaccel.kvm_usable(
@@ -149,7 +156,8 @@ def main():
         step(2, "booting it %d times with \"%s\" and %d times without "
              "\"quiet\", under %s" % (args.diff, APPEND, args.diff,
                                      accelerator))
-        boot_diff(build, kernel, sysmap, out, accel, args.diff)
+        boot_diff(build, kernel, [sysmap] + decompressor, out, accel,
+                  args.diff)
         print("\nthe runs are in %s" % out)
         return
     step(2, "booting it under %s with probes on %s, sampled at %d Hz"
@@ -161,7 +169,8 @@ def main():
             htboot.load_trace(os.path.join(out, "trace.simple"), build),
             htboot.load_symbols(sysmap),
             htboot.load_user_symbols([os.path.join(build, "ours",
-                                                   "userboot")]))
+                                                   "userboot")]),
+            more_symbols=[htboot.load_symbols(p) for p in decompressor])
     except htboot.Error as e:
         sys.exit("demo: %s" % e)
     report["accelerator"] = accelerator
@@ -180,9 +189,11 @@ def main():
                        ("console.txt", "the guest's console")):
         print("  %-13s %s" % (name, what))
     print("analyze it again: scripts/htboot.py %s --symbols %s"
-          % (os.path.join(out, "trace.simple"), sysmap))
+          % (os.path.join(out, "trace.simple"),
+             " --symbols ".join([sysmap] + decompressor)))
     print("compare boots:    scripts/htboot.py diff BASE_TRACE... --vs "
-          "NEW_TRACE... --symbols %s" % sysmap)
+          "NEW_TRACE... --symbols %s" % " --symbols ".join(
+              [sysmap] + decompressor))
 
 
 if __name__ == "__main__":

@@ -29,8 +29,9 @@ and rates of each side), Bonferroni-corrected over the sampled functions.
 Probed functions get no such correction (4 runs cannot pass one): with 4
 runs a side, an unchanged function whose spread exceeds the threshold
 still ranks apart by chance 2.9% of the time (2 of the 70 orderings), so
-CI should record more runs and lower alpha.  Significant slowdowns rank first, the most specific
-first (function, sampled, phase, milestone, total), then by size.
+CI should record more runs and lower alpha.  Significant slowdowns rank
+first, the most specific first (function, sampled, phase, milestone,
+total), then by size.
 
 Exit status: 0 no significant slowdown, 1 a significant slowdown, 2 bad
 input (the message names the file and the fix).

@@ -9,7 +9,8 @@ PACKAGES="build-essential dpkg-dev pkg-config ninja-build python3 python3-venv
 libglib2.0-dev libpixman-1-dev zlib1g-dev libslirp-dev libfdt-dev
 liblttng-ust-dev lttng-tools babeltrace2 python3-bt2 python3-scipy
 seabios ipxe-qemu qemu-system-data
-binutils patch cpio busybox-static linux-image-amd64 linux-headers-amd64"
+binutils patch cpio busybox-static linux-image-amd64 linux-headers-amd64
+flex bison bc libelf-dev libssl-dev"
 
 # Arguments replace the list: optional tools (make fuzz) install on demand.
 [ $# -gt 0 ] && PACKAGES="$*"

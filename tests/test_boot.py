@@ -5,6 +5,8 @@ KASLR relocation and refusal; and the boot report on that trace."""
 
 import os
 import re
+import subprocess
+import sys
 import tempfile
 
 import htlib
@@ -209,3 +211,58 @@ def test_profile_of_a_linux_boot():
     early = [f["function"] for f in phases["kernel early"]["top"]]
     check(any(not f.endswith("(no symbols)") for f in early), early)
     check(profile["initcalls"], "no initcall was sampled")
+
+
+def setup_top(run, sysmap, more_symbols):
+    import htboot
+    profile = htboot.analyze(run.events(""), htboot.load_symbols(sysmap),
+                             None, 10, more_symbols)["profile"]
+    return {p["phase"]: p for p in profile["phases"]}["kernel setup"]["top"]
+
+
+def test_decompressor_named_with_its_symbols():
+    """With the decompressor's symbols (rebuilt from Debian's linux-source
+    by htdecompressor and checked against the image byte for byte), the
+    top sampled function of the decompression (kernel setup) is named: the
+    XZ decoder's lzma_main; without them those samples are the address
+    range that holds it.  An ELF whose code differs by one byte is refused.
+    """
+    import htboot
+    import htdecompressor
+    run = debug_boot()
+    kernel, sysmap = kernel_and_map()
+    zo = htdecompressor.decompressor_symbols(kernel, htlib.BUILD)
+    zo_symbols = htboot.load_symbols(zo)
+    plain = setup_top(run, sysmap, [])[0]
+    named = setup_top(run, sysmap, [zo_symbols])
+    check_eq((named[0]["function"], named[0]["range"]), ("lzma_main", None),
+             "kernel setup's top function with symbols")
+    lo, hi = (int(a, 16) for a in plain["range"].split("-"))
+    check(lo <= zo_symbols.by_name["lzma_main"] <= hi,
+          "lzma_main at 0x%x, the unnamed top range %s"
+          % (zo_symbols.by_name["lzma_main"], plain["range"]))
+    check_eq([(f["function"], f["pct"]) for f in named
+              if f["range"] and f["pct"] >= 1], [],
+             "unnamed code of 1% or more with symbols")
+    # one byte of code changed: no symbols rather than wrong ones
+    built = os.path.join(htlib.BUILD, "linux", "decompressor", "vmlinux")
+    with open(built, "rb") as f:
+        data = bytearray(f.read())
+    _name, _addr, offset, size = next(
+        htdecompressor.executable_sections(built))
+    data[offset + size // 2] ^= 0xff
+    with tempfile.TemporaryDirectory() as tmp:
+        bad = os.path.join(tmp, "vmlinux")
+        with open(bad, "wb") as f:
+            f.write(data)
+        proc = subprocess.run(
+            [sys.executable, os.path.join(htlib.TOP, "scripts",
+                                          "htdecompressor.py"),
+             kernel, "--from-elf", bad, "--out", os.path.join(tmp, "zo")],
+            text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check_eq(proc.returncode, 1, proc.stdout + proc.stderr)
+        check(re.match(r"htdecompressor: error: the decompressor's \S+ "
+                       r"differs from %s's in 1 of \d+ bytes: its symbols "
+                       r"would name the wrong code" % re.escape(kernel),
+                       proc.stderr), proc.stderr)
+        check(not os.path.exists(os.path.join(tmp, "zo")), "symbols written")

@@ -1,5 +1,6 @@
 """Helpers shared by the hypertrace tests: paths, running QEMU, traces."""
 
+import atexit
 import json
 import os
 import shutil
@@ -71,13 +72,27 @@ class Run:
                 if e[0].startswith(prefix)]
 
 
+def scratch_dir():
+    """A folder in /tmp that lives until the test process exits: a run's
+    trace is read after run_guest returns."""
+    path = tempfile.mkdtemp(prefix="ht-")
+    if not _scratch_dirs:
+        atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True)
+                                 for d in _scratch_dirs])
+    _scratch_dirs.append(path)
+    return path
+
+
+_scratch_dirs = []
+
+
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
               trace_events="hypertrace_*", machine="pc", log="/dev/null",
               trace_file=None, reboot=False):
     """Boot a guest under TCG (unless qemu_args name an -accel; KVM runs
     through htkvm) with the simple backend: a multiboot test guest by
     name, or any kernel by absolute path."""
-    tmp = tempfile.mkdtemp(prefix="ht-")
+    tmp = scratch_dir()
     trace = trace_file or os.path.join(tmp, "trace.bin")
     serial = os.path.join(tmp, "serial.txt")
     accel = [] if "-accel" in qemu_args else ["-accel", "tcg"]
@@ -119,7 +134,7 @@ def qemu_output(args, stdin=None, timeout=60):
     # the simple backend writes trace-PID into the current directory
     proc = subprocess.run([QEMU] + list(args), input=stdin, text=True,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=timeout, cwd=tempfile.mkdtemp(prefix="ht-"))
+                          timeout=timeout, cwd=scratch_dir())
     return proc.returncode, proc.stdout
 
 

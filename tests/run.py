@@ -10,7 +10,6 @@ import importlib.util
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 
@@ -26,7 +25,7 @@ def run_tap(label, argv, env, results):
     proc = subprocess.run(argv + ["--tap", "-k"], env=dict(os.environ, **env),
                           text=True, stdout=subprocess.PIPE,
                           stderr=subprocess.STDOUT, timeout=1200,
-                          cwd=tempfile.mkdtemp(prefix="ht-"))
+                          cwd=htlib.scratch_dir())
     seen = []
     for line in proc.stdout.splitlines():
         if line.startswith("ok ") or line.startswith("not ok "):

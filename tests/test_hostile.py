@@ -120,6 +120,21 @@ def test_probe_with_stack_in_mmio_leaves_the_monitor_answering():
              % (len(entries), dropped))
 
 
+def test_probe_reads_no_page_table_in_mmio():
+    """A guest moves its top-level page table into MMIO and calls a probed
+    function 5 times.  The probe reads each return address through the
+    guest's page tables, so it would read MMIO; it reads only page tables
+    in RAM, and the returns go untracked (the debug page walk used to
+    read the MMIO table and track them)."""
+    elf = os.path.join(htlib.GUESTS, "mmiopaging-elf64")
+    run = run_guest("mmiopaging.elf", trace_events="hypertrace_probe",
+                    device="hypertrace,symbols=%s,probes=paged_probed" % elf)
+    check_eq((run.status, run.serial.splitlines()[-1:]),
+             (1, ["mmiopaging: total=30"]), run.serial + run.stderr)
+    check_eq([(a["ret"], a["a0"]) for _n, _t, _p, a in run.events()],
+             [(0, i) for i in range(5)], "entries, and no return")
+
+
 def test_reset_storm_at_the_largest_ring_size():
     """A guest resets a ring of 2^20 records in a loop.  A reset used to
     drain and then zero the whole 64 MiB ring under the BQL, about 11 ms

@@ -380,8 +380,8 @@ static void ht_disarm_kernel_entries(void)
     }
 }
 
-static bool ht_copy_ram(CPUState *cpu, MemTxAttrs attrs, hwaddr addr,
-                        void *out, hwaddr len)
+bool hypertrace_copy_guest_ram(CPUState *cpu, MemTxAttrs attrs, hwaddr addr,
+                               void *out, hwaddr len)
 {
     AddressSpace *as = cpu_get_address_space(cpu,
                                              cpu_asidx_from_attrs(cpu, attrs));
@@ -407,10 +407,10 @@ bool hypertrace_read_guest_ram(CPUState *cpu, vaddr addr, void *buf,
         vaddr page = addr & TARGET_PAGE_MASK;
         size_t n = MIN(len, page + TARGET_PAGE_SIZE - addr);
         MemTxAttrs attrs;
-        hwaddr phys = cpu_get_phys_page_attrs_debug(cpu, page, &attrs);
+        hwaddr phys;
 
-        if (phys == -1 ||
-            !ht_copy_ram(cpu, attrs, phys + (addr - page), out, n)) {
+        if (!hypertrace_guest_phys(cpu, addr, &phys, &attrs) ||
+            !hypertrace_copy_guest_ram(cpu, attrs, phys, out, n)) {
             return false;
         }
         addr += n;

@@ -33,6 +33,77 @@ static void x86_probe_stack_args(HypertraceProbeHit *hit)
     }
 }
 
+/* One paging-structure entry of @size bytes, from guest RAM only. */
+static bool x86_paging_entry(CPUState *cs, MemTxAttrs attrs, hwaddr addr,
+                             int size, uint64_t *entry)
+{
+    uint8_t buf[8];
+
+    if (!hypertrace_copy_guest_ram(cs, attrs, addr, buf, size)) {
+        return false;
+    }
+    *entry = size == 8 ? ldq_le_p(buf) : ldl_le_p(buf);
+    return true;
+}
+
+/*
+ * The walk of x86_cpu_get_phys_page_attrs_debug(), whose table reads
+ * would dispatch to MMIO where a guest put its page tables there.
+ */
+bool hypertrace_guest_phys(CPUState *cs, vaddr addr, hwaddr *phys,
+                           MemTxAttrs *attrs)
+{
+    CPUX86State *env = cpu_env(cs);
+    uint64_t a20 = (int32_t)x86_get_a20_mask(env);
+    bool pae = env->cr[4] & CR4_PAE_MASK;
+    bool la57 = env->cr[4] & CR4_LA57_MASK;
+    int size = pae ? 8 : 4, bits = pae ? 9 : 10;
+    int shift = 22;     /* of the top level's index: per mode below */
+    uint64_t table = env->cr[3] & ~0xfffULL, entry;
+
+    *attrs = cpu_get_mem_attrs(env);
+    if (!(env->cr[0] & CR0_PG_MASK)) {
+        *phys = addr & a20;
+        return true;
+    }
+    if (env->hflags & HF_LMA_MASK) {
+        int64_t sext = (int64_t)addr >> (la57 ? 56 : 47);
+
+        if (sext != 0 && sext != -1) {
+            return false;
+        }
+        shift = la57 ? 48 : 39;
+    } else if (pae) {   /* the 4 PDPTEs, then two levels of 9 bits */
+        if (!x86_paging_entry(cs, *attrs, ((env->cr[3] & ~0x1fULL) +
+                                           ((addr >> 27) & 0x18)) & a20,
+                              8, &entry) || !(entry & PG_PRESENT_MASK)) {
+            return false;
+        }
+        table = entry & PG_ADDRESS_MASK;
+        shift = 21;
+    }
+    for (;; shift -= bits) {
+        uint64_t index = (addr >> shift) & ((1 << bits) - 1);
+        uint64_t page_mask;
+
+        if (!x86_paging_entry(cs, *attrs, (table + index * size) & a20,
+                              size, &entry) || !(entry & PG_PRESENT_MASK)) {
+            return false;
+        }
+        if (shift == 12 || ((entry & PG_PSE_MASK) && shift <= 30 &&
+                            (pae || (env->cr[4] & CR4_PSE_MASK)))) {
+            if (!pae && shift == 22) {  /* PSE-36: bits 39:32 */
+                entry |= (entry & 0x1fe000ULL) << (32 - 13);
+            }
+            page_mask = (1ULL << shift) - 1;
+            *phys = (((entry & PG_ADDRESS_MASK & ~page_mask) |
+                      (addr & page_mask))) & (pae ? ~0ULL : a20);
+            return true;
+        }
+        table = entry & (pae ? PG_ADDRESS_MASK : 0xfffff000ULL);
+    }
+}
+
 void x86_hypertrace_probe(CPUX86State *env, uint64_t pc)
 {
     bool code64 = env->hflags & HF_CS64_MASK;

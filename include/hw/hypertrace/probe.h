@@ -53,6 +53,18 @@ void hypertrace_probe_hit(const HypertraceProbeHit *hit);
 bool hypertrace_read_guest_ram(CPUState *cpu, vaddr addr, void *buf,
                                size_t len);
 
+/* Copy guest-physical @addr, only if all @len bytes are RAM. */
+bool hypertrace_copy_guest_ram(CPUState *cpu, MemTxAttrs attrs, hwaddr addr,
+                               void *out, hwaddr len);
+
+/*
+ * Target code: the guest-physical address of @addr as the vCPU maps it,
+ * with its page tables read through hypertrace_copy_guest_ram(), never
+ * from MMIO.  False if unmapped, or if a table is not in RAM.
+ */
+bool hypertrace_guest_phys(CPUState *cpu, vaddr addr, hwaddr *phys,
+                           MemTxAttrs *attrs);
+
 /*
  * Device side.  @probes lists names, globs and 0x addresses, separated
  * by ':' or ','; @symbols may be NULL when every probe is an address.

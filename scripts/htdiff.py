@@ -44,6 +44,7 @@ import statistics
 import sys
 
 import htboot
+import htprofile
 
 KINDS = ("function", "sampled", "phase", "milestone", "total")
 MIN_MS = 0.1
@@ -78,8 +79,8 @@ def measures(report):
 def sampled_name(leaf):
     """A sampled function's name; the unnamed addresses of a phase as one,
     whatever their ranges (KASLR moves them from boot to boot)."""
-    phase, unnamed, _range = leaf.partition(" (no symbols) ")
-    return phase + " (no symbols)" if unnamed else leaf
+    phase = htprofile.unnamed_phase(leaf)
+    return leaf if phase is None else phase + htprofile.UNNAMED
 
 
 def side_values(runs, key):

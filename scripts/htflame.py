@@ -10,6 +10,8 @@ frame's name, count and share in its tooltip.
 import zlib
 from xml.sax.saxutils import escape
 
+import htprofile
+
 WIDTH = 1200
 MARGIN = 10
 ROW_PX = 17
@@ -50,7 +52,7 @@ def parse_folded(lines):
 def colour(name, depth):
     """Warm hues for functions, stable per name; phases (depth 1) cool;
     addresses without a name grey."""
-    if name.endswith("(no symbols)") or " (no symbols) " in name:
+    if htprofile.unnamed_phase(name) is not None:
         return "#b0b0b0"
     h = zlib.crc32(name.encode())
     if depth == 1:

@@ -20,6 +20,7 @@ SAMPLE = "hypertrace_sample"
 OUTSIDE = "outside the boot"
 NEEDED_ARGS = ("cpu", "pc", "cpl", "halted")
 CLUSTER_GAP = 64 * 1024     # unnamed addresses further apart: two ranges
+UNNAMED = " (no symbols)"   # the label of addresses no table names
 
 
 class AddressNames:
@@ -119,7 +120,13 @@ def unnamed_clusters(pcs, gap=CLUSTER_GAP):
 def unnamed_label(phase, runs, pc):
     """'PHASE (no symbols) 0xLO-0xHI' of the run that holds @pc."""
     lo, hi = runs[bisect.bisect_right([r[0] for r in runs], pc) - 1]
-    return "%s (no symbols) 0x%x-0x%x" % (phase, lo, hi)
+    return "%s%s 0x%x-0x%x" % (phase, UNNAMED, lo, hi)
+
+
+def unnamed_phase(name):
+    """The phase of an unnamed_label(), or None for a function's name."""
+    phase, unnamed, _range = name.partition(UNNAMED)
+    return phase if unnamed else None
 
 
 def leaf_totals(tallies):

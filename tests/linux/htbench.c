@@ -22,6 +22,7 @@
 
 #define BURST 200000        /* ring records in one burst */
 #define EXITS 20000         /* events of the channels that exit */
+#define PAIR_ROUNDS 5       /* rounds of the library/inline comparison */
 
 static uint64_t sample[BURST];
 static double ns_per_tick;
@@ -143,14 +144,14 @@ static Stats measure(void (*op)(uint64_t), int n, double empty)
 
 /*
  * The library's emit against the inline one under the same conditions:
- * alternate them, @n of each, each first half of the time, and compare
- * their medians.
+ * alternate them, @n of each, each first half of the time; their medians
+ * in ns.
  */
-static void report_pair(int n, double empty)
+static void pair_medians(int n, double empty, double *inline_ns,
+                         double *library_ns)
 {
     static uint64_t inline_ticks[BURST / 2];
     uint64_t t0;
-    double inline_median;
     int i;
 
     for (i = 0; i < n; i++) {
@@ -170,10 +171,40 @@ static void report_pair(int n, double empty)
     }
     qsort(inline_ticks, n, sizeof(inline_ticks[0]), cmp_u64);
     qsort(sample, n, sizeof(sample[0]), cmp_u64);
-    inline_median = inline_ticks[n / 2] * ns_per_tick - empty;
-    printf("htbench: ring_pair n=%d inline_median_ns=%.1f "
-           "library_median_ns=%.1f\n", n, inline_median,
-           sample[n / 2] * ns_per_tick - empty);
+    *inline_ns = inline_ticks[n / 2] * ns_per_tick - empty;
+    *library_ns = sample[n / 2] * ns_per_tick - empty;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return (x > y) - (x < y);
+}
+
+/*
+ * PAIR_ROUNDS rounds of @n pairs: the median of each side's round
+ * medians, and of their differences (one round's stall decides nothing).
+ */
+static void report_pair(int n, double empty)
+{
+    double inline_ns[PAIR_ROUNDS], library_ns[PAIR_ROUNDS];
+    double diff[PAIR_ROUNDS];
+    int r;
+
+    printf("htbench: ring_pair n=%d rounds=%d", n, PAIR_ROUNDS);
+    for (r = 0; r < PAIR_ROUNDS; r++) {
+        pair_medians(n, empty, &inline_ns[r], &library_ns[r]);
+        diff[r] = library_ns[r] - inline_ns[r];
+        usleep(50000);  /* let the device drain */
+    }
+    qsort(diff, PAIR_ROUNDS, sizeof(diff[0]), cmp_double);
+    qsort(inline_ns, PAIR_ROUNDS, sizeof(inline_ns[0]), cmp_double);
+    qsort(library_ns, PAIR_ROUNDS, sizeof(library_ns[0]), cmp_double);
+    printf(" inline_median_ns=%.1f library_median_ns=%.1f "
+           "diff_median_ns=%.1f diff_min_ns=%.1f diff_max_ns=%.1f\n",
+           inline_ns[PAIR_ROUNDS / 2], library_ns[PAIR_ROUNDS / 2],
+           diff[PAIR_ROUNDS / 2], diff[0], diff[PAIR_ROUNDS - 1]);
     fflush(stdout);
     usleep(200000);
 }
@@ -236,7 +267,7 @@ int main(void)
     report("floor", op_floor, BURST, empty, 0);
     report("ring_inline", op_ring_inline, BURST, empty, 1);
     report("ring_library", op_ring_library, BURST, empty, 1);
-    report_pair(BURST / 2, empty);
+    report_pair(BURST / 10, empty);
     report("getcpu", op_getcpu, BURST, empty, 0);
     report("sync", op_sync, EXITS, empty, 0);
     report("hypercall", op_hypercall, EXITS, empty, 0);

@@ -298,6 +298,28 @@ static void ht_start_hypercalls(HypertraceState *s)
 #endif
 }
 
+/* What a device takes of the whole VM: hypercalls, probes, sampling. */
+static bool ht_claim_vm_channels(HypertraceState *s, Error **errp)
+{
+    if (s->hypercalls &&
+        !hypertrace_hypercall_claim(s->user_hypercalls, errp)) {
+        return false;
+    }
+    if (!ht_start_probes(s, errp)) {
+        goto release_hypercalls;
+    }
+    if (!ht_start_sampler(s, errp)) {
+        goto stop_probes;
+    }
+    return true;
+
+stop_probes:
+    ht_stop_probes(s);
+release_hypercalls:
+    ht_release_hypercalls(s);
+    return false;
+}
+
 static void ht_realize(PCIDevice *pdev, Error **errp)
 {
     HypertraceState *s = HYPERTRACE(pdev);
@@ -315,23 +337,8 @@ static void ht_realize(PCIDevice *pdev, Error **errp)
     }
     error_setg(&s->migration_blocker, "hypertrace: migration is not "
                "supported; its rings hold host-side consumer state");
-    if (migrate_add_blocker(&s->migration_blocker, errp) < 0) {
-        ht_release_data(s);
-        return;
-    }
-    if (s->hypercalls &&
-        !hypertrace_hypercall_claim(s->user_hypercalls, errp)) {
-        ht_release_data(s);
-        return;
-    }
-    if (!ht_start_probes(s, errp)) {
-        ht_release_hypercalls(s);
-        ht_release_data(s);
-        return;
-    }
-    if (!ht_start_sampler(s, errp)) {
-        ht_stop_probes(s);
-        ht_release_hypercalls(s);
+    if (migrate_add_blocker(&s->migration_blocker, errp) < 0 ||
+        !ht_claim_vm_channels(s, errp)) {
         ht_release_data(s);
         return;
     }

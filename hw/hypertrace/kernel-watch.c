@@ -13,7 +13,6 @@
  */
 
 #include "qemu/osdep.h"
-#include "qemu/atomic.h"
 #include "qemu/timer.h"
 #include "hw/core/cpu.h"
 #include "system/kvm.h"
@@ -23,31 +22,23 @@
 #define KERNEL_WATCH_NS (5 * SCALE_MS)
 
 static QEMUTimer *kernel_watch;
-static int looks_pending;       /* vCPUs not done with the last look */
+static HypertraceVcpuAsk kernel_look;
 
-static void ht_kernel_watch_cpu(CPUState *cs, run_on_cpu_data data)
+static void ht_kernel_watch_cpu(CPUState *cs)
 {
     uint64_t pc;
 
     if (hypertrace_vcpu_pc(cs, &pc) && pc >= HYPERTRACE_KERNEL_MAP_START) {
         hypertrace_probe_seen(cs, pc);
     }
-    qatomic_dec(&looks_pending);
 }
 
 static void ht_kernel_watch_tick(void *opaque)
 {
-    CPUState *cs;
-
     if (!hypertrace_probe_kernel_unchecked()) {
         return;                 /* checked: the watch ends */
     }
-    if (!qatomic_read(&looks_pending)) {
-        CPU_FOREACH(cs) {
-            qatomic_inc(&looks_pending);
-            async_run_on_cpu(cs, ht_kernel_watch_cpu, RUN_ON_CPU_NULL);
-        }
-    }
+    hypertrace_vcpus_ask(&kernel_look);
     timer_mod(kernel_watch,
               qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) + KERNEL_WATCH_NS);
 }
@@ -56,6 +47,9 @@ void hypertrace_kernel_watch_start(void)
 {
     if (!kvm_enabled()) {
         return;
+    }
+    if (!kernel_look.queued) {
+        hypertrace_vcpus_ask_init(&kernel_look, ht_kernel_watch_cpu);
     }
     if (!kernel_watch) {
         kernel_watch = timer_new_ns(QEMU_CLOCK_VIRTUAL, ht_kernel_watch_tick,

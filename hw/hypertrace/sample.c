@@ -8,7 +8,8 @@
  * registers can be read without stopping the VM.  Not a main-loop timer:
  * the vCPU would wait for the main loop to let go of the BQL at every
  * sample.  A vCPU that has not answered the last request yet gets no new
- * one: a busy host loses samples, it does not pile them up.
+ * one (hypertrace_vcpus_ask()): a busy host loses samples, it does not
+ * pile them up.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -27,6 +28,37 @@
 #include "system/kvm.h"
 #include "hw/hypertrace/sample.h"
 #include "trace.h"
+
+static void ht_vcpu_answer(CPUState *cs, run_on_cpu_data data)
+{
+    HypertraceVcpuAsk *ask = data.host_ptr;
+
+    qatomic_set(&ask->queued[cs->cpu_index], false);
+    ask->answer(cs);
+}
+
+void hypertrace_vcpus_ask_init(HypertraceVcpuAsk *ask,
+                               void (*answer)(CPUState *cs))
+{
+    ask->answer = answer;
+    ask->nr_queued = current_machine->smp.max_cpus;
+    ask->queued = g_new0(bool, ask->nr_queued);
+}
+
+void hypertrace_vcpus_ask(HypertraceVcpuAsk *ask)
+{
+    CPUState *cs;
+
+    WITH_RCU_READ_LOCK_GUARD() {
+        CPU_FOREACH(cs) {
+            if (cs->cpu_index < ask->nr_queued &&
+                !qatomic_xchg(&ask->queued[cs->cpu_index], true)) {
+                async_run_on_cpu(cs, ht_vcpu_answer,
+                                 RUN_ON_CPU_HOST_PTR(ask));
+            }
+        }
+    }
+}
 
 #if defined(TARGET_I386)
 #include "cpu.h"
@@ -50,8 +82,7 @@ typedef struct Sampler {
     bool running;
     bool quit;
     int64_t period_ns;
-    bool *asked;                /* per vCPU index: a request is queued */
-    int nr_asked;
+    HypertraceVcpuAsk ask;
 } Sampler;
 
 static Sampler *sampler;
@@ -108,28 +139,13 @@ bool hypertrace_vcpu_pc(CPUState *cs, uint64_t *pc)
     return true;
 }
 
-static void ht_sample_cpu(CPUState *cs, run_on_cpu_data data)
+static void ht_sample_cpu(CPUState *cs)
 {
     Sample smp;
 
-    qatomic_set(&sampler->asked[cs->cpu_index], false);
     if (ht_sample_read(cs, &smp)) {
         trace_hypertrace_sample(cs->cpu_index, smp.pc, smp.cpl, smp.bits,
                                 smp.protected_mode, smp.halted);
-    }
-}
-
-static void ht_sample_ask_all(void)
-{
-    CPUState *cs;
-
-    WITH_RCU_READ_LOCK_GUARD() {
-        CPU_FOREACH(cs) {
-            if (cs->cpu_index < sampler->nr_asked &&
-                !qatomic_xchg(&sampler->asked[cs->cpu_index], true)) {
-                async_run_on_cpu(cs, ht_sample_cpu, RUN_ON_CPU_NULL);
-            }
-        }
     }
 }
 
@@ -146,7 +162,7 @@ static void *ht_sampler_thread(void *opaque)
     while (!qatomic_read(&sampler->quit)) {
         now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
         if (now >= next) {
-            ht_sample_ask_all();
+            hypertrace_vcpus_ask(&sampler->ask);
             /* a late request is not made up for: the period stays */
             next = MAX(next + sampler->period_ns,
                        now + sampler->period_ns / 2);
@@ -169,8 +185,7 @@ bool hypertrace_sampler_start(uint32_t hz, Error **errp)
     if (!sampler) {
         /* never freed: a request may still be queued on a vCPU */
         sampler = g_new0(Sampler, 1);
-        sampler->nr_asked = current_machine->smp.max_cpus;
-        sampler->asked = g_new0(bool, sampler->nr_asked);
+        hypertrace_vcpus_ask_init(&sampler->ask, ht_sample_cpu);
     }
     sampler->period_ns = NANOSECONDS_PER_SECOND / hz;
     sampler->quit = false;

@@ -22,4 +22,20 @@ void hypertrace_sampler_stop(void);
  */
 bool hypertrace_vcpu_pc(CPUState *cs, uint64_t *pc);
 
+/*
+ * Run @answer on each vCPU's own thread, between two runs of guest code,
+ * with at most one request queued per vCPU: one that has not answered
+ * the last one is skipped, so a busy host loses answers and never piles
+ * requests up.  Keep @ask alive as long as QEMU: a request may be queued.
+ */
+typedef struct HypertraceVcpuAsk {
+    void (*answer)(CPUState *cs);
+    bool *queued;               /* per vCPU index */
+    int nr_queued;
+} HypertraceVcpuAsk;
+
+void hypertrace_vcpus_ask_init(HypertraceVcpuAsk *ask,
+                               void (*answer)(CPUState *cs));
+void hypertrace_vcpus_ask(HypertraceVcpuAsk *ask);
+
 #endif

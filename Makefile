@@ -97,7 +97,7 @@ qemu-sanitize: overlay $(SANBUILD)/build.ninja
 		trace/trace-events-all
 	@$(call link_firmware,$(SANBUILD))
 
-check-sanitize: qemu-sanitize ours
+check-sanitize: qemu-sanitize qemu ours
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	$(PYTHON) tests/run.py --build $(B) --qemu-build $(SANBUILD)

@@ -120,6 +120,15 @@ def _initramfs(kernel_version):
     return out
 
 
+def l1_qemu():
+    """The QEMU that emulates L1: the plain build where there is one.  The
+    QEMU under test (htlib.QEMU, a sanitizer build in check-sanitize) is
+    the one that runs inside L1 with KVM; emulating all of L1 with the
+    sanitizers on would slow every nested test several times over."""
+    plain = os.path.join(htlib.BUILD, "qemu-build", "qemu-system-x86_64")
+    return plain if os.path.exists(plain) else htlib.QEMU
+
+
 class NestedKvm(htlib.QemuProcess):
     """A running L1 with KVM; run() executes a command line in it."""
 
@@ -130,7 +139,7 @@ class NestedKvm(htlib.QemuProcess):
         self.console = os.path.join(self.tmp, "console")
         self.jobs = 0
         self.proc = subprocess.Popen(
-            [htlib.QEMU, "-M", "pc", "-accel", "tcg", "-cpu", "max",
+            [l1_qemu(), "-M", "pc", "-accel", "tcg", "-cpu", "max",
              "-smp", "2", "-m", L1_MEMORY, "-display", "none",
              "-nodefaults", "-no-reboot", "-serial", "file:" + self.console,
              "-kernel", kernel, "-initrd", _initramfs(version),
@@ -185,20 +194,32 @@ class NestedKvm(htlib.QemuProcess):
                         self.proc.returncode, self.proc.stderr.read(),
                         self.console_text()[-3000:]))
             if time.monotonic() > deadline:
-                raise subprocess.TimeoutExpired(argv, timeout * SLOWDOWN)
+                self.timed_out(argv, timeout, base)
             time.sleep(0.05)
         with open(base + ".rc") as f:
             status = int(f.read())
         if status == 128 + 9:
-            raise subprocess.TimeoutExpired(argv, timeout * SLOWDOWN)
-        with open(base + ".out", errors="replace") as f:
-            out = f.read()
-        with open(base + ".err", errors="replace") as f:
-            err = f.read()
-        return status, out, err
+            self.timed_out(argv, timeout, base)
+        return status, read_text(base + ".out"), read_text(base + ".err")
+
+    def timed_out(self, argv, timeout, base):
+        raise AssertionError(
+            "%s\ntimed out after %d s in the nested KVM host (L1); its "
+            "stderr:\n%s\nL1's console ends:\n%s" % (
+                " ".join(argv), timeout * SLOWDOWN,
+                read_text(base + ".err")[-2000:],
+                self.console_text()[-2000:]))
 
     def close(self):
         self.__exit__(None, None, None)
+
+
+def read_text(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
 
 
 def _direct_kvm_works():

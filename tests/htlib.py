@@ -3,6 +3,7 @@
 import atexit
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -136,6 +137,18 @@ def qemu_output(args, stdin=None, timeout=60):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           timeout=timeout, cwd=scratch_dir())
     return proc.returncode, proc.stdout
+
+
+# ASan's notice, printed once, that QEMU's coroutines switch stacks
+ASAN_COROUTINE_NOTICE = re.compile(
+    r"^==\d+==WARNING: ASan doesn't fully support makecontext/swapcontext "
+    r"functions and may produce false positives in some cases!\n", re.M)
+
+
+def qemu_messages(stderr):
+    """What QEMU said on stderr, less a sanitizer build's notices (its
+    reports stay)."""
+    return ASAN_COROUTINE_NOTICE.sub("", stderr)
 
 
 def check(cond, what):

@@ -45,7 +45,7 @@ def test_kvm_probes_share_breakpoints_exactly():
     run = probes.probe_run(
         "symbols=%s,probes=probe_sum6" % probes.elf_path(),
         qemu_args=KVM, timeout=120)
-    check_eq(run.stderr, "", "QEMU's messages")
+    check_eq(htlib.qemu_messages(run.stderr), "", "QEMU's messages")
     want = [e for e in probes.expected(syms)
             if e[0] == "milestone" or e[1] == "probe_sum6"]
     check_eq(probes.normalize(probes.probe_events(run), want),
@@ -92,7 +92,7 @@ def test_kvm_two_vcpus_hit_probes_at_once():
                     "probes=smp_probe_target" % probes.elf_path(elf),
                     timeout=60)
     check_eq(run.status, 1, "exit status\n" + run.serial + run.stderr)
-    check_eq(run.stderr, "", "QEMU's messages")
+    check_eq(htlib.qemu_messages(run.stderr), "", "QEMU's messages")
     events = probes.probe_events(run)
     for cpu in (0, 1):
         check_eq([e[3][1] for e in events

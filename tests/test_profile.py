@@ -193,10 +193,14 @@ def test_boot_diff():
                 "--json")
     check_eq(proc.returncode, 1, proc.stdout + proc.stderr)
     changes = json.loads(proc.stdout)["changes"]
-    check_eq([(c["kind"], c["name"], c["significant"], c["slower"])
-              for c in changes[:2]],
-             [("function", "work_medium", True, True),
-              ("sampled", "work_medium", True, True)], "first changes")
+    rows = [(c["kind"], c["name"], c["significant"], c["slower"])
+            for c in changes]
+    # the planted slowdown first, and first of the sampled functions too
+    # (a host busy enough can push another function past the threshold)
+    check_eq((rows[0], [r for r in rows if r[0] == "sampled"][0]),
+             (("function", "work_medium", True, True),
+              ("sampled", "work_medium", True, True)),
+             "first change, and first sampled change, of %r" % rows[:6])
     # 4x the work: a busy host stretches single runs either way
     growth = changes[0]["new_ms"] / changes[0]["base_ms"]
     check(growth > 2, "work_medium grew %.2fx, it does 4x the work" % growth)

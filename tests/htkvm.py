@@ -25,6 +25,7 @@ L1_MEMORY = "3072"
 L1_BOOT_TIMEOUT = 300       # seconds, on a busy 2-core host
 L1_MODULES = ("kvm-amd", "virtio_pci", "9pnet_virtio", "9p")
 SLOWDOWN = 4                # nested KVM against the host's timeouts
+SANITIZER_SLOWDOWN = 3      # and an ASan build of the QEMU under test
 
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -183,10 +184,10 @@ class NestedKvm(htlib.QemuProcess):
             # a job that hangs is killed in L1, and the next one runs
             f.write("cd %s\nexec timeout -s KILL %d %s >%s.out 2>%s.err "
                     "</dev/null\n" % (
-                        shlex.quote(os.getcwd()), timeout * SLOWDOWN,
+                        shlex.quote(os.getcwd()), timeout * slowdown(),
                         " ".join(shlex.quote(a) for a in argv), base, base))
         os.rename(base + ".sh.tmp", base + ".sh")
-        deadline = time.monotonic() + timeout * SLOWDOWN + 30
+        deadline = time.monotonic() + timeout * slowdown() + 30
         while not os.path.exists(base + ".rc"):
             if self.proc.poll() is not None:
                 raise AssertionError(
@@ -206,12 +207,17 @@ class NestedKvm(htlib.QemuProcess):
         raise AssertionError(
             "%s\ntimed out after %d s in the nested KVM host (L1); its "
             "stderr:\n%s\nL1's console ends:\n%s" % (
-                " ".join(argv), timeout * SLOWDOWN,
+                " ".join(argv), timeout * slowdown(),
                 read_text(base + ".err")[-2000:],
                 self.console_text()[-2000:]))
 
     def close(self):
         self.__exit__(None, None, None)
+
+
+def slowdown():
+    """How much longer than on the host a nested run may take."""
+    return SLOWDOWN * (SANITIZER_SLOWDOWN if htlib.sanitized() else 1)
 
 
 def read_text(path):

@@ -139,6 +139,20 @@ def qemu_output(args, stdin=None, timeout=60):
     return proc.returncode, proc.stdout
 
 
+_sanitized = {}
+
+
+def sanitized():
+    """Whether QEMU is an ASan build (check-sanitize): several times
+    slower, so nested runs get more time."""
+    if QEMU not in _sanitized:
+        out = subprocess.run(["readelf", "-d", QEMU], text=True,
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL).stdout
+        _sanitized[QEMU] = "libasan" in out
+    return _sanitized[QEMU]
+
+
 # ASan's notice, printed once, that QEMU's coroutines switch stacks
 ASAN_COROUTINE_NOTICE = re.compile(
     r"^==\d+==WARNING: ASan doesn't fully support makecontext/swapcontext "

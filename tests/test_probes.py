@@ -179,3 +179,22 @@ def test_info_hypertrace_shows_probes():
     check_eq(status, 0, "exit status\n" + out)
     check("  probes: 3 functions, 3 milestones, kernel none, 0 return "
           "sites, 0 pending, 0 untracked returns" in out, out)
+
+
+def test_probes_read_the_stack_through_32bit_paging():
+    """A cdecl function probed in 32-bit protected mode with 4 KiB pages,
+    a 4 MiB PSE page and PAE's 2 MiB page: its stack arguments and return
+    address are read through each mode's page walk."""
+    elf = os.path.join(htlib.GUESTS, "paging32-elf64")
+    run = run_guest("paging32.elf", trace_events="hypertrace_probe",
+                    device="hypertrace,symbols=%s,probes=paged32_probed"
+                    % elf)
+    check_eq((run.status, run.serial.splitlines()[-1:]),
+             (1, ["paging32: done"]), run.serial + run.stderr)
+    calls = [(a["ret"], a["a0"], a["a1"] if a["ret"] == 0 else None)
+             for _n, _t, _p, a in run.events()
+             if a["name"] == "paged32_probed"]
+    check_eq(calls, [(0, 0x11, 0x22), (1, 0x33, None),
+                     (0, 0x33, 0x44), (1, 0x77, None),
+                     (0, 0x55, 0x66), (1, 0xbb, None)],
+             "entries (a0, a1) and returns (a0) under each paging mode")

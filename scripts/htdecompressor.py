@@ -21,6 +21,7 @@ another load address.
 """
 
 import argparse
+import hashlib
 import lzma
 import os
 import re
@@ -56,8 +57,12 @@ class Image:
     """The bzImage's boot header and compressed payload."""
 
     def __init__(self, path):
-        with open(path, "rb") as f:
-            data = f.read()
+        try:
+            with open(path, "rb") as f:
+                data = f.read()
+        except OSError as e:
+            raise Error("cannot read %s: %s" % (path, e.strerror))
+        self.digest = hashlib.sha1(data).hexdigest()[:12]
         if len(data) < 0x270 or data[0x202:0x206] != b"HdrS":
             raise Error("%s is not an x86 bzImage (no HdrS boot header)"
                         % path)
@@ -358,7 +363,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("vmlinuz")
     ap.add_argument("--out", help="default: BUILD/linux/decompressor-"
-                    "RELEASE.elf")
+                    "RELEASE-HASH.elf, HASH of the image")
     ap.add_argument("--work", help="build folder (default: BUILD/linux/"
                     "decompressor)")
     ap.add_argument("--build", default=os.path.join(TOP, "build"))
@@ -383,8 +388,8 @@ def decompressor_symbols(vmlinuz, build, out=None, work=None, from_elf=None,
                          load_address=None):
     """Path of the decompressor symbols of @vmlinuz, made once."""
     image = Image(vmlinuz)
-    out = out or os.path.join(build, "linux", "decompressor-%s.elf"
-                              % image.release)
+    out = out or os.path.join(build, "linux", "decompressor-%s-%s.elf"
+                              % (image.release, image.digest))
     if os.path.exists(out) and not from_elf:
         return out
     work = work or os.path.join(build, "linux", "decompressor")

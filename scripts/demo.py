@@ -140,11 +140,11 @@ def main():
     step(1, "symbols of %s" % kernel)
     sysmap = htkernel.kernel_symbols(build, kernel,
                                      log=lambda m: print("      " + m))
+    symbols = [sysmap]
     try:
-        decompressor = [htdecompressor.decompressor_symbols(kernel, build)]
+        symbols.append(htdecompressor.decompressor_symbols(kernel, build))
     except htdecompressor.Error as e:
         print("      its decompressor stays unnamed: %s" % e)
-        decompressor = []
     shutil.rmtree(out, ignore_errors=True)
     os.makedirs(out)
     kvm, why_not = htaccel.kvm_usable(
@@ -156,8 +156,7 @@ def main():
         step(2, "booting it %d times with \"%s\" and %d times without "
              "\"quiet\", under %s" % (args.diff, APPEND, args.diff,
                                      accelerator))
-        boot_diff(build, kernel, [sysmap] + decompressor, out, accel,
-                  args.diff)
+        boot_diff(build, kernel, symbols, out, accel, args.diff)
         print("\nthe runs are in %s" % out)
         return
     step(2, "booting it under %s with probes on %s, sampled at %d Hz"
@@ -170,7 +169,7 @@ def main():
             htboot.load_symbols(sysmap),
             htboot.load_user_symbols([os.path.join(build, "ours",
                                                    "userboot")]),
-            more_symbols=[htboot.load_symbols(p) for p in decompressor])
+            more_symbols=[htboot.load_symbols(p) for p in symbols[1:]])
     except htboot.Error as e:
         sys.exit("demo: %s" % e)
     report["accelerator"] = accelerator
@@ -188,12 +187,11 @@ def main():
                        ("trace.simple", "the raw trace (simpletrace)"),
                        ("console.txt", "the guest's console")):
         print("  %-13s %s" % (name, what))
-    print("analyze it again: scripts/htboot.py %s --symbols %s"
-          % (os.path.join(out, "trace.simple"),
-             " --symbols ".join([sysmap] + decompressor)))
+    symbol_args = " ".join("--symbols " + p for p in symbols)
+    print("analyze it again: scripts/htboot.py %s %s"
+          % (os.path.join(out, "trace.simple"), symbol_args))
     print("compare boots:    scripts/htboot.py diff BASE_TRACE... --vs "
-          "NEW_TRACE... --symbols %s" % " --symbols ".join(
-              [sysmap] + decompressor))
+          "NEW_TRACE... %s" % symbol_args)
 
 
 if __name__ == "__main__":

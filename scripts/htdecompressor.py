@@ -96,12 +96,28 @@ class Image:
         with tempfile.NamedTemporaryFile(suffix=".elf") as f:
             f.write(raw)
             f.flush()
-            out = run(["readelf", "-SW", f.name])
-        found = {}
-        for m in re.finditer(r"\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+[0-9a-f]+\s+"
-                             r"([0-9a-f]+)", out):
-            found[m.group(1)] = (int(m.group(2), 16), int(m.group(3), 16))
-        return found
+            return {sec.name: (sec.addr, sec.size)
+                    for sec in elf_sections(f.name)}
+
+
+class Section:
+    """One line of readelf -SW: name, type, address, offset, size, flags."""
+
+    def __init__(self, words):
+        self.name, self.type = words[0], words[1]
+        self.addr, self.offset, self.size = (int(w, 16) for w in words[2:5])
+        # ES, then Flg (may be empty), Lk, Inf, Al
+        self.flags = words[6] if len(words) == 10 else ""
+
+
+def elf_sections(path):
+    out = run(["readelf", "-SW", path])
+    for line in out.splitlines():
+        head, bracket, rest = line.partition("]")
+        words = rest.split()
+        if bracket and head.strip().startswith("[") and len(words) >= 9 \
+                and words[0] != "Name":
+            yield Section(words)
 
 
 def voffset_symbols(image):
@@ -298,11 +314,10 @@ def build_decompressor(image, vmlinuz, config, work):
 # ---------------------------------------------------------------- checks
 
 def executable_sections(elf):
-    out = run(["readelf", "-SW", elf])
-    for m in re.finditer(r"\]\s+(\S+)\s+PROGBITS\s+([0-9a-f]+)\s+"
-                         r"([0-9a-f]+)\s+([0-9a-f]+)\s+\S+\s+(\S*X\S*)", out):
-        yield m.group(1), int(m.group(2), 16), int(m.group(3), 16), \
-            int(m.group(4), 16)
+    """(name, address, offset, size) of each section of code."""
+    for sec in elf_sections(elf):
+        if sec.type == "PROGBITS" and "X" in sec.flags:
+            yield sec.name, sec.addr, sec.offset, sec.size
 
 
 def check_same_code(elf, image):

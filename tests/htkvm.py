@@ -170,11 +170,7 @@ class NestedKvm(htlib.QemuProcess):
             time.sleep(0.2)
 
     def console_text(self):
-        try:
-            with open(self.console, errors="replace") as f:
-                return f.read()
-        except FileNotFoundError:
-            return ""
+        return read_text(self.console)
 
     def run(self, argv, timeout):
         """Run @argv in L1; (exit status, stdout, stderr)."""

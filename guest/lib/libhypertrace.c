@@ -227,6 +227,12 @@ struct ht_ring *ht_device_ring_here(ht_device *dev)
     return &dev->rings[current_cpu(dev->nr_rings)];
 }
 
+void ht_device_thread_ring(ht_device *dev, struct ht_thread_ring *tr)
+{
+    tr->ring = *ht_device_ring_here(dev);
+    tr->generation = dev->head.generation;
+}
+
 void ht_device_emit_sync(ht_device *dev, uint32_t id, const uint64_t *args,
                          int nargs)
 {

@@ -36,28 +36,39 @@ struct ht_device_head {
     uint64_t generation;
 };
 
-/* The ring of the CPU the caller runs on now; for ht_device_emit(). */
+/* The ring of the CPU the caller runs on now. */
 struct ht_ring *ht_device_ring_here(ht_device *dev);
+
+/* A thread's ring of a device, as ht_device_emit() keeps it. */
+struct ht_thread_ring {
+    uint64_t generation;
+    struct ht_ring ring;
+};
+
+/*
+ * Point @tr at the ring of the caller's CPU: what ht_device_emit() does
+ * at a thread's first emit, out of line to keep the emit small.
+ */
+void ht_device_thread_ring(ht_device *dev, struct ht_thread_ring *tr);
 
 /*
  * One ring record: 0, or -1 if the ring was full.  Each thread emits on
  * the ring of the CPU it first emitted on, so its records stay in one
  * ring, in order (any ring is safe to share).  Inline: after a thread's
- * first emit, it costs what ht_ring_emit() costs, plus one load and a
+ * first emit, it costs what ht_ring_emit() costs, plus two loads and a
  * compare (the thread keeps its own copy of the ring's geometry).
  */
 HT_INLINE int ht_device_emit(ht_device *dev, uint32_t id,
                              const uint64_t *args)
 {
-    static __thread uint64_t ring_generation;
-    static __thread struct ht_ring ring;
-    uint64_t generation = ((const struct ht_device_head *)dev)->generation;
+    static __thread struct ht_thread_ring here;
 
-    if (__builtin_expect(ring_generation != generation, 0)) {
-        ring = *ht_device_ring_here(dev);
-        ring_generation = generation;
+    if (__builtin_expect(here.generation !=
+                         ((const struct ht_device_head *)dev)->generation,
+                         0)) {
+        ht_device_thread_ring(dev, &here);
     }
-    return ht_ring_emit(&ring, id, args);
+    return ht_ring_emit(&here.ring, id, args);
 }
 
 /*

@@ -190,12 +190,19 @@ bool tracepoint_reader_open(TracepointReader *r, uint32_t id, int tid,
         .clockid = CLOCK_MONOTONIC,
         .watermark = 1,
         .wakeup_watermark = 1,
+        .read_format = PERF_FORMAT_LOST,
     };
     long page = qemu_real_host_page_size();
 
     memset(r, 0, sizeof(*r));
     r->fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1,
                     PERF_FLAG_FD_CLOEXEC);
+    r->lost_by_read = r->fd >= 0;
+    if (r->fd < 0 && errno == EINVAL) { /* Linux before 6.0 */
+        attr.read_format = 0;
+        r->fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1,
+                        PERF_FLAG_FD_CLOEXEC);
+    }
     if (r->fd < 0) {
         int err = errno;
 
@@ -245,6 +252,21 @@ static bool parse_sample(const uint8_t *p, size_t len, TracepointSample *s)
     return true;
 }
 
+/*
+ * The kernel writes PERF_RECORD_LOST only with the next sample that fits
+ * in the ring: after a burst that filled it, maybe never.  Its count of
+ * lost samples can be read at any time (Linux 6.0 on).
+ */
+static void tracepoint_reader_read_lost(TracepointReader *r)
+{
+    uint64_t counts[2]; /* the count of hits, then of lost samples */
+
+    if (r->lost_by_read &&
+        read(r->fd, counts, sizeof(counts)) == sizeof(counts)) {
+        r->lost = counts[1];
+    }
+}
+
 size_t tracepoint_reader_drain(TracepointReader *r, TracepointSampleFn *fn,
                                void *opaque)
 {
@@ -287,7 +309,7 @@ size_t tracepoint_reader_drain(TracepointReader *r, TracepointSampleFn *fn,
                 fn(&s, opaque);
                 n++;
             }
-        } else if (hdr.type == PERF_RECORD_LOST &&
+        } else if (hdr.type == PERF_RECORD_LOST && !r->lost_by_read &&
                    hdr.size >= sizeof(hdr) + 16) {
             uint64_t lost;
 
@@ -297,6 +319,7 @@ size_t tracepoint_reader_drain(TracepointReader *r, TracepointSampleFn *fn,
         tail += hdr.size;
     }
     __atomic_store_n(&meta->data_tail, tail, __ATOMIC_RELEASE);
+    tracepoint_reader_read_lost(r);
     return n;
 }
 

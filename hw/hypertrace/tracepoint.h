@@ -34,6 +34,7 @@ typedef struct TracepointReader {
     size_t ring_size;
     uint64_t data_size;
     uint64_t lost;          /* samples the kernel could not store */
+    bool lost_by_read;      /* lost is read, not summed from the ring */
     uint8_t *scratch;       /* a record that wraps the ring's end */
 } TracepointReader;
 

@@ -89,15 +89,16 @@ _scratch_dirs = []
 
 def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
               trace_events="hypertrace_*", machine="pc", log="/dev/null",
-              trace_file=None, reboot=False):
+              trace_file=None, reboot=False, wrapper=()):
     """Boot a guest under TCG (unless qemu_args name an -accel; KVM runs
     through htkvm) with the simple backend: a multiboot test guest by
-    name, or any kernel by absolute path."""
+    name, or any kernel by absolute path.  @wrapper: a command that runs
+    QEMU (taskset, chrt)."""
     tmp = scratch_dir()
     trace = trace_file or os.path.join(tmp, "trace.bin")
     serial = os.path.join(tmp, "serial.txt")
     accel = [] if "-accel" in qemu_args else ["-accel", "tcg"]
-    cmd = [QEMU, "-M", machine] + accel + ["-m", "256",
+    cmd = list(wrapper) + [QEMU, "-M", machine] + accel + ["-m", "256",
            "-display", "none", "-nodefaults",
            "-serial", "file:" + serial,
            "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
@@ -122,6 +123,16 @@ def run_guest(kernel, qemu_args=(), device="hypertrace", timeout=120,
     with open(serial, errors="replace") as f:
         out = f.read()
     return Run(status, out, err, trace, t0, t1)
+
+
+def abi(name):
+    """A constant of the ABI header, include/hypertrace/abi.h."""
+    with open(os.path.join(TOP, "include", "hypertrace", "abi.h")) as f:
+        for line in f:
+            words = line.split()
+            if words[:2] == ["#define", name]:
+                return int(words[2].rstrip("uUlL"), 0)
+    raise KeyError(name)
 
 
 def uses_kvm(cmd):

@@ -3,9 +3,7 @@ runs our guests, else nested in a TCG guest with an emulated AMD-V CPU
 (tests/htkvm.py), where our own QEMU is the L1 host too.  Nested, QEMU
 runs on L1's clock, so times are not checked against this host's.
 
-Not covered yet, found with this harness (see the KVM issue's notes):
-under nested KVM, ring record times mapped through KVM's TSC offset come
-out about 0.7 s late against the sync markers around them."""
+"""
 
 import os
 import re
@@ -34,6 +32,15 @@ def test_kvm_smoke_ring_sync_and_milestones():
     check("not set" not in run.stderr, "a milestone was refused:\n" +
           run.stderr)
     foundation.check_smoke(run, same_clock=not nested())
+
+
+def test_kvm_ring_times_fall_between_sync_markers():
+    """Ring records mapped through KVM's TSC offset fall between the
+    synchronous markers around them: within 1 ms (the spec's bound is
+    about a microsecond) on /dev/kvm, within 5 ms nested, where the host
+    that emulates L1 may preempt it while QEMU reads the offset."""
+    rings.check_ring_times(run_guest("demo.elf", qemu_args=KVM, timeout=60),
+                           slack_ns=5000000 if nested() else 1000000)
 
 
 def test_kvm_probes_share_breakpoints_exactly():

@@ -3,7 +3,10 @@ KVM nested in a Linux guest that our QEMU runs under TCG with an emulated
 AMD-V CPU (-cpu max), as ../shared/notes/facts.md describes.
 
 The nested guest (L1) is Debian's kernel from /boot with a busybox
-initramfs holding the KVM and 9p modules from /lib/modules.  It mounts
+initramfs holding the KVM and 9p modules from /lib/modules, booted with
+tsc=reliable: TCG's TSC is the host's, but L1's clocksource watchdog
+would call it unstable, and KVM would then undo an L2 guest's writes to
+IA32_TSC within milliseconds (its TSC catch-up), as no stable host does.  It mounts
 the host's / read-only and the host's /tmp read-write over virtio-9p, and
 runs each job in a chroot of that mount: the same QEMU binary, libraries,
 firmware, guests and absolute paths as on the host, so a test builds one
@@ -145,6 +148,7 @@ class NestedKvm(htlib.QemuProcess):
              "-nodefaults", "-no-reboot", "-serial", "file:" + self.console,
              "-kernel", kernel, "-initrd", _initramfs(version),
              "-append", "console=ttyS0 panic=-1 rdinit=/init loglevel=4 "
+             "tsc=reliable "
              "ht_jobs=" + self.tmp,
              "-virtfs", "local,path=/,mount_tag=hostroot,"
              "security_model=none,readonly=on,multidevs=remap",

@@ -43,6 +43,42 @@ def test_kvm_ring_times_fall_between_sync_markers():
                            slack_ns=5000000 if nested() else 1000000)
 
 
+TSC_JUMP = 1 << 44  # tests/guest/tscwrite.c
+
+
+def test_kvm_guest_that_writes_ia32_tsc():
+    """tests/guest/tscwrite.c moves IA32_TSC 2^44 ticks ahead, which moves
+    KVM's TSC offset.  The device reads the offset again within a second
+    (the spec), so every record of a phase that begins 1.2 s after the
+    write falls between its markers, as without the write."""
+    run = run_guest("tscwrite.elf", qemu_args=KVM, timeout=60)
+    check_eq(run.status, 1, "exit status\n" + run.serial + run.stderr)
+    events = run.events()
+    sync = [(a["id"], a["a0"], a["a1"], ts) for n, ts, _p, a in events
+            if n == "hypertrace_sync"]
+    check_eq([(i, a0) for i, a0, _a1, _ts in sync[1:]],
+             [(11, p) for p in range(25)], "phase markers")
+    ident, before, after, wrote = sync[0]
+    check(ident == 10 and before + TSC_JUMP <= after < before + 2 * TSC_JUMP,
+          "the TSC before and after the write: %r" % (sync[0],))
+    marks = [ts for _i, _a0, _a1, ts in sync[1:]]
+    steps = [(a["a0"], a["a1"], ts, a["tsc"]) for n, ts, _p, a in events
+             if n == "hypertrace_event"]
+    check_eq([(p, s) for p, s, _ts, _tsc in steps],
+             [(p, s) for p in range(24) for s in range(4)], "ring records")
+    check_eq([tsc for *_rest, tsc in steps if tsc < after], [],
+             "records from before the write's TSC (KVM undid it)")
+    slack = 5000000 if nested() else 1000000
+    later = [s for s in steps if marks[s[0]] > wrote + 1.2e9]
+    check(len(later) >= 20, "only %d records 1.2 s after the write: the "
+          "guest's phases were too short" % len(later))
+    for phase, step, ts, _tsc in later:
+        check(marks[phase] - slack < ts < marks[phase + 1] + slack,
+              "phase %d step %d at %d, outside [%d, %d], %.2f s after the "
+              "write" % (phase, step, ts, marks[phase], marks[phase + 1],
+                         (marks[phase] - wrote) / 1e9))
+
+
 def test_kvm_probes_share_breakpoints_exactly():
     """A probe, its return site and the milestones, two of which share an
     address, within KVM's four hardware breakpoints: each breakpoint is

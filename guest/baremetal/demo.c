@@ -24,12 +24,10 @@ void guest_main(void)
     static const uint64_t work[] = { 200000, 800000, 400000 };
     uint64_t args[HT_NR_ARGS] = { 0 };
     volatile void *ctrl;
-    void *data;
     struct ht_ring ring;
     uint64_t phase, step;
 
-    hypertrace_open(&ctrl, &data);
-    ht_ring_init(&ring, data, ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
+    hypertrace_open_ring0(&ctrl, &ring);
     for (phase = 0; phase < 3; phase++) {
         args[0] = phase;
         args[1] = work[phase];

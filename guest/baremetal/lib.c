@@ -2,7 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "lib.h"
-#include "hypertrace/abi.h"
+#include "hypertrace.h"
 
 #define COM1 0x3f8
 
@@ -125,4 +125,12 @@ void hypertrace_open(volatile void **ctrl, void **data)
     pci_write32(devfn, 0x04, pci_read32(devfn, 0x04) | 0x2); /* MEM on */
     *ctrl = (volatile void *)pci_bar_addr(devfn, HT_CTRL_BAR);
     *data = (void *)pci_bar_addr(devfn, HT_DATA_BAR);
+}
+
+void hypertrace_open_ring0(volatile void **ctrl, struct ht_ring *ring)
+{
+    void *data;
+
+    hypertrace_open(ctrl, &data);
+    ht_ring_init(ring, data, ht_readl(*ctrl, HT_REG_RING_STRIDE), 0, *ctrl);
 }

@@ -60,4 +60,8 @@ uint64_t pci_bar_addr(uint32_t devfn, int bar);
  */
 void hypertrace_open(volatile void **ctrl, void **data);
 
+struct ht_ring;
+/* hypertrace_open(), and @ring set up as the device's ring 0. */
+void hypertrace_open_ring0(volatile void **ctrl, struct ht_ring *ring);
+
 #endif

@@ -33,12 +33,10 @@ void guest_main(void)
 {
     uint64_t args[HT_NR_ARGS] = { 0 };
     volatile void *ctrl;
-    void *data;
     struct ht_ring ring;
     uint64_t i;
 
-    hypertrace_open(&ctrl, &data);
-    ht_ring_init(&ring, data, ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
+    hypertrace_open_ring0(&ctrl, &ring);
 
     marker(ctrl, 900);
     for (i = 0; i < N; i++) {

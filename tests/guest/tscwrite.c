@@ -32,12 +32,10 @@ void guest_main(void)
 {
     uint64_t args[HT_NR_ARGS] = { 0 };
     volatile void *ctrl;
-    void *data;
     struct ht_ring ring;
     uint64_t phase, step;
 
-    hypertrace_open(&ctrl, &data);
-    ht_ring_init(&ring, data, ht_readl(ctrl, HT_REG_RING_STRIDE), 0, ctrl);
+    hypertrace_open_ring0(&ctrl, &ring);
     args[0] = ht_rdtsc();
     args[1] = args[0] + TSC_JUMP;
     __asm__ volatile("wrmsr" : : "c"(MSR_IA32_TSC), "a"((uint32_t)args[1]),

@@ -6,7 +6,8 @@ The nested guest (L1) is Debian's kernel from /boot with a busybox
 initramfs holding the KVM and 9p modules from /lib/modules, booted with
 tsc=reliable: TCG's TSC is the host's, but L1's clocksource watchdog
 would call it unstable, and KVM would then undo an L2 guest's writes to
-IA32_TSC within milliseconds (its TSC catch-up), as no stable host does.  It mounts
+IA32_TSC within milliseconds (its TSC catch-up), as no stable host
+does.  It mounts
 the host's / read-only and the host's /tmp read-write over virtio-9p, and
 runs each job in a chroot of that mount: the same QEMU binary, libraries,
 firmware, guests and absolute paths as on the host, so a test builds one

@@ -43,9 +43,6 @@ def test_kvm_ring_times_fall_between_sync_markers():
                            slack_ns=5000000 if nested() else 1000000)
 
 
-TSC_JUMP = 1 << 44  # tests/guest/tscwrite.c
-
-
 def test_kvm_guest_that_writes_ia32_tsc():
     """tests/guest/tscwrite.c moves IA32_TSC 2^44 ticks ahead, which moves
     KVM's TSC offset.  The device reads the offset again within a second
@@ -53,13 +50,15 @@ def test_kvm_guest_that_writes_ia32_tsc():
     write falls between its markers, as without the write."""
     run = run_guest("tscwrite.elf", qemu_args=KVM, timeout=60)
     check_eq(run.status, 1, "exit status\n" + run.serial + run.stderr)
+    jump = int(re.search(r"tscwrite: jump (0x[0-9a-f]+)", run.serial)
+               .group(1), 16)
     events = run.events()
     sync = [(a["id"], a["a0"], a["a1"], ts) for n, ts, _p, a in events
             if n == "hypertrace_sync"]
     check_eq([(i, a0) for i, a0, _a1, _ts in sync[1:]],
              [(11, p) for p in range(25)], "phase markers")
     ident, before, after, wrote = sync[0]
-    check(ident == 10 and before + TSC_JUMP <= after < before + 2 * TSC_JUMP,
+    check(ident == 10 and before + jump <= after < before + 2 * jump,
           "the TSC before and after the write: %r" % (sync[0],))
     marks = [ts for _i, _a0, _a1, ts in sync[1:]]
     steps = [(a["a0"], a["a1"], ts, a["tsc"]) for n, ts, _p, a in events

@@ -4,7 +4,8 @@
  * in demo.c for about 2.5 s of its own TSC.  Each phase begins with a sync
  * marker (id 11, a0 the phase) and logs 4 ring records (id 12, a0 the
  * phase, a1 the step); a last marker ends the last phase.  Under KVM the
- * device reads KVM's new TSC offset within a second of the write.
+ * device reads KVM's new TSC offset within a second of the write.  At
+ * the end it prints the jump: "tscwrite: jump 0x...".
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -52,6 +53,8 @@ void guest_main(void)
             ht_ring_emit(&ring, EV_STEP, args);
         }
     }
-    puts("tscwrite: done\n");
+    puts("tscwrite: jump ");
+    put_hex(TSC_JUMP);
+    puts("\ntscwrite: done\n");
     guest_exit(0);
 }

@@ -62,6 +62,12 @@ def check_ring_times(run, slack_ns=0):
     check(start[0] < marks[0], "the timeline starts at the hypercall")
     check_eq([(p, s) for p, s, _ts in steps],
              [(p, s) for p in range(3) for s in range(8)], "steps")
+    check_steps_between_markers(steps, marks, slack_ns)
+
+
+def check_steps_between_markers(steps, marks, slack_ns=0):
+    """Each (phase, step, time) falls between marks[phase] and
+    marks[phase + 1], give or take @slack_ns."""
     for phase, step, ts in steps:
         check(marks[phase] - slack_ns < ts < marks[phase + 1] + slack_ns,
               "phase %d step %d at %d, outside [%d, %d]" %

@@ -78,23 +78,30 @@ LINUX_CASES = (("floor", "rdtsc + store (the floor)"),
                ("trace_marker", "ftrace trace_marker write"))
 
 
+def htbench_qemu(accel, recorded, device, tmp, append=""):
+    """The QEMU command line that boots htbench's guest: its console in
+    @tmp/serial, its trace in @tmp/trace."""
+    return [htlib.QEMU, "-M", "pc", "-accel", accel, "-m", "512",
+            "-smp", "1", "-display", "none", "-nodefaults",
+            "-serial", "file:" + os.path.join(tmp, "serial"),
+            "-kernel", htlib.linux_kernel(),
+            "-initrd", os.path.join(htlib.BUILD, "ours",
+                                    "initramfs-bench.cpio.gz"),
+            "-append", "console=ttyS0 panic=-1 rdinit=/init quiet" + append,
+            "-device", device,
+            "-trace", "enable=%s,file=%s" % (
+                "hypertrace_*" if recorded else "hypertrace_lost",
+                os.path.join(tmp, "trace"))]
+
+
 def bench_linux(recorded, device="hypertrace"):
     """htbench in a Linux guest, its events recorded or not: its lines by
     case, QEMU's CPU per thread at the end, and the device's counters."""
     tmp = tempfile.mkdtemp(prefix="ht-bench-", dir="/dev/shm")
     serial, sock = os.path.join(tmp, "serial"), os.path.join(tmp, "qmp")
     qemu = subprocess.Popen(
-        [htlib.QEMU, "-M", "pc", "-accel", "tcg", "-m", "512", "-smp", "1",
-         "-display", "none", "-nodefaults", "-serial", "file:" + serial,
-         "-kernel", htlib.linux_kernel(),
-         "-initrd", os.path.join(htlib.BUILD, "ours",
-                                 "initramfs-bench.cpio.gz"),
-         "-append", "console=ttyS0 panic=-1 rdinit=/init quiet",
-         "-device", device,
-         "-trace", "enable=%s,file=%s" % (
-             "hypertrace_*" if recorded else "hypertrace_lost",
-             os.path.join(tmp, "trace")),
-         "-name", "debug-threads=on",
+        htbench_qemu("tcg", recorded, device, tmp) +
+        ["-name", "debug-threads=on",
          "-qmp", "unix:%s,server=on,wait=off" % sock], cwd=tmp,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -139,16 +146,8 @@ def bench_linux_kvm(recorded):
     tmp = htlib.scratch_dir()   # in /tmp, which a nested L1 shares
     serial = os.path.join(tmp, "serial")
     status, _out, err = htkvm.run(
-        [htlib.QEMU, "-M", "pc", "-accel", "kvm", "-m", "512", "-smp", "1",
-         "-display", "none", "-nodefaults", "-no-reboot",
-         "-serial", "file:" + serial, "-kernel", htlib.linux_kernel(),
-         "-initrd", os.path.join(htlib.BUILD, "ours",
-                                 "initramfs-bench.cpio.gz"),
-         "-append", "console=ttyS0 panic=-1 rdinit=/init quiet ht_poweroff",
-         "-device", "hypertrace",
-         "-trace", "enable=%s,file=%s" % (
-             "hypertrace_*" if recorded else "hypertrace_lost",
-             os.path.join(tmp, "trace"))], timeout=900)
+        htbench_qemu("kvm", recorded, "hypertrace", tmp, " ht_poweroff") +
+        ["-no-reboot"], timeout=900)
     with open(serial, errors="replace") as f:
         out = f.read()
     if status != 0 or "htbench: exit status 0" not in out:
@@ -172,13 +171,21 @@ def print_linux_kvm():
             c = cases[rec][0][key]
             row += [c["median_ns"], c["mean_ns"]]
         print("   %-34s %6.0f %7.0f   %6.0f %7.0f" % ((label,) + tuple(row)))
+    print_pairs({rec: cases[rec][0] for rec in cases})
+
+
+def print_pairs(cases):
+    """htbench's library/inline comparison, recorded and not."""
     for rec in (True, False):
-        pair = cases[rec][0]["ring_pair"]
-        print("   libhypertrace against inline, %s: medians %.0f and %.0f "
-              "ns, difference %.0f" % (
+        pair = cases[rec]["ring_pair"]
+        print("   libhypertrace against inline, alternated (%d rounds of "
+              "%d each), %s: medians %.0f and %.0f ns, difference %.0f "
+              "(rounds: %.0f to %.0f)" % (
+                  pair["rounds"], pair["n"],
                   "recorded" if rec else "not recorded",
                   pair["library_median_ns"], pair["inline_median_ns"],
-                  pair["diff_median_ns"]))
+                  pair["diff_median_ns"], pair["diff_min_ns"],
+                  pair["diff_max_ns"]))
 
 
 def print_linux():
@@ -223,16 +230,7 @@ def print_linux():
           "recorded: the inline burst dropped\n   %d, the library's %d"
           % (small["ring_inline"]["dropped"],
              small["ring_library"]["dropped"]))
-    for rec in (True, False):
-        pair = cases[rec]["ring_pair"]
-        print("   libhypertrace against inline, alternated (%d rounds of "
-              "%d each), %s: medians %.0f and %.0f ns, difference %.0f "
-              "(rounds: %.0f to %.0f)" % (
-                  pair["rounds"], pair["n"],
-                  "recorded" if rec else "not recorded",
-                  pair["library_median_ns"], pair["inline_median_ns"],
-                  pair["diff_median_ns"], pair["diff_min_ns"],
-                  pair["diff_max_ns"]))
+    print_pairs(cases)
     inline = cases[True]["ring_inline"]
     targets = (
         ("recorded ring mean within 2x of not recorded",

@@ -187,7 +187,12 @@ HT_INLINE void ht_ring_init(struct ht_ring *r, void *data,
     r->index = index;
 }
 
-/* Reserve a position: returns 0 and sets *pos, or -1 if full (counted). */
+/*
+ * Reserve a position: returns 0 and sets *pos, or -1 if full (counted).
+ * The consumer is read before reserve: it never passes reserve, so then
+ * p - cons cannot wrap, even when other producers and the device moved
+ * both between the two reads.
+ */
 HT_INLINE int ht_ring_reserve(struct ht_ring *r, uint64_t *pos)
 {
     uint64_t p, cons;
@@ -196,9 +201,9 @@ HT_INLINE int ht_ring_reserve(struct ht_ring *r, uint64_t *pos)
         *pos = HT_ATOMIC_FETCH_INC(&r->hdr->reserve);
         return 0;
     }
-    p = HT_ATOMIC_LOAD(&r->hdr->reserve);
     do {
         cons = HT_ATOMIC_LOAD_ACQUIRE(&r->hdr->consumer);
+        p = HT_ATOMIC_LOAD(&r->hdr->reserve);
         if (p - cons >= r->size) {
             HT_ATOMIC_FETCH_INC(&r->hdr->lost);
             return -1;

@@ -60,6 +60,8 @@ def run_binaries(results):
     htlib.mount_tracefs()
     run_tap("unit", [os.path.join(htlib.BUILD, "ours", "test-tracepoint")],
             {"HT_TEST_DATA": os.path.join(HERE, "data")}, results)
+    run_tap("unit", [os.path.join(htlib.BUILD, "ours", "test-guest-ring")],
+            {}, results)
 
 
 def load_modules(pattern, results):

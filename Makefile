@@ -145,7 +145,8 @@ bench: all
 # QEMU's own style checker, from the pinned tree, on every patch of the
 # series and on each C file that we add to QEMU's tree.
 QEMU_C_FILES = $(shell git ls-files 'hw/*.[ch]' 'include/hw/*.[ch]' \
-	'target/*.[ch]' 'accel/*.[ch]' 'tests/qtest/*.[ch]' 2>/dev/null)
+	'target/*.[ch]' 'accel/*.[ch]' 'stubs/*.[ch]' 'tests/qtest/*.[ch]' \
+	2>/dev/null)
 checkpatch: $(PRISTINE)/VERSION
 	@fail=0; for p in $$(cat patches/series); do \
 		$(PRISTINE)/scripts/checkpatch.pl -q patches/$$p || \

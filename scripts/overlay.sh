@@ -5,7 +5,7 @@
 # Usage: overlay.sh TOP DEST
 set -eu
 top=$1 dest=$2
-roots="accel docs/specs hw include monitor qapi target tests/qtest"
+roots="accel docs/specs hw include monitor qapi stubs target tests/qtest"
 
 cd "$top"
 list=$(find $roots -type f 2>/dev/null | sort)

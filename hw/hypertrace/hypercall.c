@@ -12,6 +12,7 @@
 #include "qemu/atomic.h"
 #include "qapi/error.h"
 #include "hw/hypertrace/hypercall.h"
+#include "hw/hypertrace/hypertrace.h"
 #include "hypertrace/abi.h"
 #include "trace.h"
 
@@ -37,8 +38,15 @@ void hypertrace_hypercall_record(const HypertraceHypercall *hc)
         (hc->cpl == 3 && state == HC_KERNEL_ONLY)) {
         return;
     }
+    hypertrace_set_event_time(hc->time_ns);
     trace_hypertrace_hypercall(hc->cpu, hc->nr, hc->args[0], hc->args[1],
                                hc->args[2], hc->args[3]);
+    hypertrace_set_event_time(0);
+}
+
+void hypertrace_hypercall_lost(uint64_t count)
+{
+    trace_hypertrace_lost(HT_NO_RING, count);
 }
 
 bool hypertrace_hypercall(const HypertraceHypercall *hc, int64_t *ret)

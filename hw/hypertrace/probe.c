@@ -21,8 +21,6 @@
 #include "exec/exec-all.h"
 #include "exec/tb-flush.h"
 #include "exec/memory.h"
-#include "exec/gdbstub.h"
-#include "gdbstub/enums.h"
 #include "hw/core/cpu.h"
 #include "hw/nvram/fw_cfg.h"
 #include "system/cpus.h"
@@ -163,7 +161,7 @@ static bool ht_arm(CPUState *cpu, uint64_t addr)
         (*users)++;
         return true;
     }
-    if (kvm_arch_insert_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) < 0) {
+    if (!hypertrace_kvm_breakpoint_insert(addr)) {
         return false;
     }
     g_hash_table_remove(ht_probes.removed, &addr);
@@ -188,7 +186,7 @@ static void ht_disarm(uint64_t addr)
         return;
     }
     g_hash_table_remove(ht_probes.armed, &addr);
-    if (kvm_arch_remove_hw_breakpoint(addr, 1, GDB_BREAKPOINT_HW) == 0) {
+    if (hypertrace_kvm_breakpoint_remove(addr)) {
         ht_probes.kvm_dirty = true;
         if (g_hash_table_size(ht_probes.removed) >= MAX_REMOVED) {
             g_hash_table_remove_all(ht_probes.removed);
@@ -207,28 +205,11 @@ bool hypertrace_probe_removed(uint64_t pc)
     return ht_probes.removed && g_hash_table_contains(ht_probes.removed, &pc);
 }
 
-static void ht_kvm_update_work(CPUState *cs, run_on_cpu_data data)
-{
-    kvm_update_guest_debug(cs, 0);
-}
-
-/*
- * KVM: hand changed breakpoints to every vCPU.  Call without the lock.
- * From a vCPU, the others get it before they next enter the guest: a
- * vCPU that waited for another could wait for one that waits for it.
- */
+/* KVM: hand changed breakpoints to every vCPU.  Call without the lock. */
 static void ht_kvm_sync(void)
 {
-    CPUState *cs;
-
     if (kvm_enabled() && qatomic_xchg(&ht_probes.kvm_dirty, false)) {
-        CPU_FOREACH(cs) {
-            if (qemu_in_vcpu_thread() && cs != current_cpu) {
-                async_run_on_cpu(cs, ht_kvm_update_work, RUN_ON_CPU_NULL);
-            } else {
-                kvm_update_guest_debug(cs, 0);
-            }
-        }
+        hypertrace_kvm_breakpoints_update();
     }
 }
 
@@ -854,7 +835,7 @@ void hypertrace_probes_stop(void)
     qatomic_set(&hypertrace_probes_enabled, false);
     hypertrace_kernel_watch_stop();
     if (kvm_enabled()) {
-        kvm_arch_remove_all_hw_breakpoints();
+        hypertrace_kvm_breakpoints_remove_all();
         ht_probes.kvm_dirty = true;
         ht_kvm_sync();
     } else if (first_cpu) {

@@ -62,17 +62,7 @@ void hypertrace_vcpus_ask(HypertraceVcpuAsk *ask)
 
 #if defined(TARGET_I386)
 #include "cpu.h"
-#ifdef CONFIG_KVM
-#include <linux/kvm.h>
-#endif
-
-typedef struct Sample {
-    uint64_t pc;                /* linear: CS base + IP */
-    uint32_t cpl;
-    uint32_t bits;              /* code size: 16, 32 or 64 */
-    bool protected_mode;        /* CR0.PE */
-    bool halted;                /* waiting for an interrupt (TCG only) */
-} Sample;
+#include "hypertrace-probe.h"
 
 /* The longest sleep: how long a stop may wait for the thread to notice. */
 #define SAMPLER_NAP_US 10000
@@ -87,36 +77,13 @@ typedef struct Sampler {
 
 static Sampler *sampler;
 
-#ifdef CONFIG_KVM
-/*
- * KVM holds the registers: read the few a sample needs, without making
- * QEMU's copy of them the one the next KVM_RUN writes back.
- */
-static bool ht_sample_kvm(CPUState *cs, Sample *smp)
-{
-    struct kvm_regs regs;
-    struct kvm_sregs sregs;
-
-    if (kvm_vcpu_ioctl(cs, KVM_GET_REGS, &regs) < 0 ||
-        kvm_vcpu_ioctl(cs, KVM_GET_SREGS, &sregs) < 0) {
-        return false;
-    }
-    smp->bits = sregs.cs.l ? 64 : sregs.cs.db ? 32 : 16;
-    smp->pc = (smp->bits == 64 ? 0 : sregs.cs.base) + regs.rip;
-    smp->protected_mode = sregs.cr0 & CR0_PE_MASK;
-    smp->cpl = smp->protected_mode ? sregs.ss.dpl : 0;
-    smp->halted = false;
-    return true;
-}
-#endif
-
-static bool ht_sample_read(CPUState *cs, Sample *smp)
+static bool ht_sample_read(CPUState *cs, HypertraceX86Sample *smp)
 {
     CPUX86State *env = cpu_env(cs);
 
 #ifdef CONFIG_KVM
     if (kvm_enabled() && !cs->vcpu_dirty) {
-        return ht_sample_kvm(cs, smp);
+        return x86_hypertrace_kvm_sample(cs, smp);
     }
 #endif
     smp->pc = env->segs[R_CS].base + env->eip;
@@ -130,7 +97,7 @@ static bool ht_sample_read(CPUState *cs, Sample *smp)
 
 bool hypertrace_vcpu_pc(CPUState *cs, uint64_t *pc)
 {
-    Sample smp;
+    HypertraceX86Sample smp;
 
     if (!ht_sample_read(cs, &smp)) {
         return false;
@@ -141,7 +108,7 @@ bool hypertrace_vcpu_pc(CPUState *cs, uint64_t *pc)
 
 static void ht_sample_cpu(CPUState *cs)
 {
-    Sample smp;
+    HypertraceX86Sample smp;
 
     if (ht_sample_read(cs, &smp)) {
         trace_hypertrace_sample(cs->cpu_index, smp.pc, smp.cpl, smp.bits,

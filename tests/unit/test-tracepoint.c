@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <glib.h>
-#include "tracepoint.h"
+#include "perf-tracepoint.h"
 
 static const char *data_dir;
 

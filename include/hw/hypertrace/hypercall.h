@@ -12,6 +12,7 @@ typedef struct HypertraceHypercall {
     int cpl;
     uint64_t nr;
     uint64_t args[4];
+    uint64_t time_ns;   /* when it happened, CLOCK_MONOTONIC; 0: now */
 } HypertraceHypercall;
 
 /* KVM's return values, which the guest sees under every accelerator */
@@ -28,13 +29,17 @@ bool hypertrace_hypercall(const HypertraceHypercall *hc, int64_t *ret);
 /* Record one hypercall seen by some other means (KVM: host tracepoint). */
 void hypertrace_hypercall_record(const HypertraceHypercall *hc);
 
+/* @count hypercalls that happened but could not be recorded. */
+void hypertrace_hypercall_lost(uint64_t count);
+
 /* A device takes hypercalls: at most one at a time. */
 bool hypertrace_hypercall_claim(bool allow_user, Error **errp);
 void hypertrace_hypercall_release(void);
 
 /*
- * KVM: read kvm:kvm_hypercall of every vCPU thread (Linux hosts).  On
+ * KVM: read kvm:kvm_hypercall of every vCPU thread (accel/kvm).  On
  * failure, warns once with the fix and returns false; QEMU keeps running.
+ * Without KVM, start returns false (stubs).
  */
 bool hypertrace_kvm_hypercalls_start(void);
 void hypertrace_kvm_hypercalls_stop(void);

@@ -13,6 +13,9 @@
 #define HW_HYPERTRACE_PROBE_H
 
 #include "qemu/atomic.h"
+#include "exec/hwaddr.h"
+#include "exec/memattrs.h"
+#include "exec/vaddr.h"
 #include "qapi/qapi-types-hypertrace.h"
 
 #define HYPERTRACE_PROBE_ARGS 6
@@ -83,5 +86,14 @@ bool hypertrace_probe_kernel_unchecked(void);
 void hypertrace_probe_seen(CPUState *cpu, uint64_t pc);
 void hypertrace_kernel_watch_start(void);
 void hypertrace_kernel_watch_stop(void);
+
+/*
+ * KVM (accel/kvm/hypertrace-breakpoints.c): hardware breakpoints, false
+ * when KVM refuses one (none left).  The vCPUs get changes at update().
+ */
+bool hypertrace_kvm_breakpoint_insert(uint64_t addr);
+bool hypertrace_kvm_breakpoint_remove(uint64_t addr);
+void hypertrace_kvm_breakpoints_remove_all(void);
+void hypertrace_kvm_breakpoints_update(void);
 
 #endif

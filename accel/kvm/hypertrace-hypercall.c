@@ -1,5 +1,5 @@
 /*
- * hypertrace hypercall channel under KVM
+ * hypertrace's hypercall channel under KVM
  *
  * KVM answers vmcall in the kernel and never exits to QEMU for our
  * numbers, but its tracepoint kvm:kvm_hypercall fires for every one, at
@@ -18,10 +18,8 @@
 #include "qemu/atomic.h"
 #include "hw/core/cpu.h"
 #include "hw/hypertrace/hypercall.h"
-#include "hw/hypertrace/hypertrace.h"
 #include "hypertrace/abi.h"
-#include "tracepoint.h"
-#include "trace.h"
+#include "perf-tracepoint.h"
 
 #define HC_KVM_RING_ORDER   6       /* 64 pages per vCPU */
 #define HC_KVM_POLL_MS      100
@@ -45,7 +43,7 @@ static struct {
 static void hc_kvm_sample(const TracepointSample *s, void *opaque)
 {
     HcKvmCpu *c = opaque;
-    HypertraceHypercall hc = { .cpu = c->cpu_index };
+    HypertraceHypercall hc = { .cpu = c->cpu_index, .time_ns = s->time_ns };
     int i;
 
     if (!tracepoint_sample_field(s, hc_kvm.nr, &hc.nr)) {
@@ -58,9 +56,7 @@ static void hc_kvm_sample(const TracepointSample *s, void *opaque)
     }
     /* The tracepoint has no CPL: by the ABI, user space uses nr 2000. */
     hc.cpl = hc.nr == HT_HC_USER_FUNC ? 3 : 0;
-    hypertrace_set_event_time(s->time_ns);
     hypertrace_hypercall_record(&hc);
-    hypertrace_set_event_time(0);
 }
 
 static void hc_kvm_drain(void)
@@ -74,8 +70,7 @@ static void hc_kvm_drain(void)
         tracepoint_reader_drain(&c->reader, hc_kvm_sample, c);
         if (c->reader.lost > c->lost_reported) {
             /* samples the kernel could not store: its exact count */
-            trace_hypertrace_lost(HT_NO_RING,
-                                  c->reader.lost - c->lost_reported);
+            hypertrace_hypercall_lost(c->reader.lost - c->lost_reported);
             c->lost_reported = c->reader.lost;
         }
     }

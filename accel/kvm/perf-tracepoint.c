@@ -20,7 +20,7 @@
 #endif
 #include <sys/syscall.h>
 #include <linux/perf_event.h>
-#include "tracepoint.h"
+#include "perf-tracepoint.h"
 
 static const char *const tracefs_mounts[] = {
     "/sys/kernel/tracing", "/sys/kernel/debug/tracing",

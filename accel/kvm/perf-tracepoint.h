@@ -7,8 +7,8 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef HW_HYPERTRACE_TRACEPOINT_H
-#define HW_HYPERTRACE_TRACEPOINT_H
+#ifndef ACCEL_KVM_PERF_TRACEPOINT_H
+#define ACCEL_KVM_PERF_TRACEPOINT_H
 
 typedef struct TracepointField {
     char *name;

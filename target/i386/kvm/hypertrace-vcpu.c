@@ -1,10 +1,11 @@
 /*
- * hypertrace: the guest's TSC under KVM
+ * hypertrace: what it reads of an x86 vCPU under KVM
  *
  * KVM runs a guest's TSC at the host TSC's rate plus an offset, which it
  * sets when QEMU writes IA32_TSC (vCPU creation, reset) and when the guest
  * does.  QEMU's own tick counter knows nothing of it, so read it: the
- * guest's IA32_TSC between two reads of the host TSC.
+ * guest's IA32_TSC between two reads of the host TSC.  A sample reads a
+ * few registers straight from KVM.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,10 +15,10 @@
 #include "hw/core/cpu.h"
 #include "system/kvm.h"
 #include "hw/hypertrace/hypertrace.h"
-
-#if defined(TARGET_I386) && defined(CONFIG_KVM)
 #include "cpu.h"
-#include "kvm/kvm_i386.h"
+#include "kvm_i386.h"
+#include "hypertrace-probe.h"
+#include <linux/kvm.h>
 
 typedef struct TscOffsetRead {
     int64_t offset;
@@ -70,11 +71,23 @@ int hypertrace_kvm_tsc_offset(int64_t *offset)
     return read.result;
 }
 
-#else
-
-int hypertrace_kvm_tsc_offset(int64_t *offset)
+/*
+ * KVM holds the registers: read the few a sample needs, without making
+ * QEMU's copy of them the one the next KVM_RUN writes back.
+ */
+bool x86_hypertrace_kvm_sample(CPUState *cs, HypertraceX86Sample *smp)
 {
-    return -1;
-}
+    struct kvm_regs regs;
+    struct kvm_sregs sregs;
 
-#endif
+    if (kvm_vcpu_ioctl(cs, KVM_GET_REGS, &regs) < 0 ||
+        kvm_vcpu_ioctl(cs, KVM_GET_SREGS, &sregs) < 0) {
+        return false;
+    }
+    smp->bits = sregs.cs.l ? 64 : sregs.cs.db ? 32 : 16;
+    smp->pc = (smp->bits == 64 ? 0 : sregs.cs.base) + regs.rip;
+    smp->protected_mode = sregs.cr0 & CR0_PE_MASK;
+    smp->cpl = smp->protected_mode ? sregs.ss.dpl : 0;
+    smp->halted = false;
+    return true;
+}

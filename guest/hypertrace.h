@@ -19,13 +19,16 @@
 
 /*
  * Atomics on memory shared with the device.  The compiler's builtins by
- * default; a kernel defines its own primitives first (hypertrace.ko).
+ * default; a kernel defines its own primitives first (hypertrace.ko), a
+ * test may define just the loads.
  * HT_ATOMIC_CMPXCHG(p, oldp, new): if *p == *oldp, *p = new and true;
  * otherwise *oldp = *p and false (may fail spuriously).
  */
 #ifndef HT_ATOMIC_LOAD
 #define HT_ATOMIC_LOAD(p)           __atomic_load_n((p), __ATOMIC_RELAXED)
 #define HT_ATOMIC_LOAD_ACQUIRE(p)   __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#endif
+#ifndef HT_ATOMIC_STORE
 #define HT_ATOMIC_STORE(p, v)       __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define HT_ATOMIC_STORE_RELEASE(p, v) \
     __atomic_store_n((p), (v), __ATOMIC_RELEASE)

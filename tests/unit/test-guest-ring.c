@@ -31,14 +31,6 @@ static void ht_test_after_read(void)
 #define HT_ATOMIC_LOAD_ACQUIRE(p) \
     ({ __typeof__(*(p)) v_ = __atomic_load_n((p), __ATOMIC_ACQUIRE); \
        ht_test_after_read(); v_; })
-#define HT_ATOMIC_STORE(p, v)       __atomic_store_n((p), (v), __ATOMIC_RELAXED)
-#define HT_ATOMIC_STORE_RELEASE(p, v) \
-    __atomic_store_n((p), (v), __ATOMIC_RELEASE)
-#define HT_ATOMIC_FENCE_RELEASE()   __atomic_thread_fence(__ATOMIC_RELEASE)
-#define HT_ATOMIC_FETCH_INC(p)      __atomic_fetch_add((p), 1, __ATOMIC_RELAXED)
-#define HT_ATOMIC_CMPXCHG(p, oldp, new) \
-    __atomic_compare_exchange_n((p), (oldp), (new), 0, __ATOMIC_RELAXED, \
-                                __ATOMIC_RELAXED)
 #include "hypertrace.h"
 
 #define TEST_RING_ORDER 4

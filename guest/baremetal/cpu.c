@@ -2,6 +2,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "cpu.h"
+#include "lib.h"
 
 struct idt_gate {
     uint16_t off0, sel;
@@ -22,6 +23,7 @@ struct tss64 {
 extern uint64_t gdt_tss[2];
 extern void ud_entry(void);
 extern void user_exit_entry(void);
+extern void (*const exception_entries[32])(void);
 
 static struct idt_gate idt[256];
 static struct tss64 tss;
@@ -37,16 +39,49 @@ static void set_gate(int vec, void (*fn)(void), int dpl)
     };
 }
 
-void cpu_init(void)
+static void load_idt(void)
 {
     struct { uint16_t limit; uint64_t base; } __attribute__((packed)) idtr = {
         sizeof(idt) - 1, (uint64_t)idt,
     };
+
+    __asm__ volatile("lidt %0" : : "m"(idtr));
+}
+
+__attribute__((noreturn)) void exception_report(uint64_t vector,
+                                                uint64_t error,
+                                                uint64_t rip);
+__attribute__((noreturn)) void exception_report(uint64_t vector,
+                                                uint64_t error,
+                                                uint64_t rip)
+{
+    puts("exception ");
+    put_dec(vector);
+    puts(", error code ");
+    put_hex(error);
+    puts(", at ");
+    put_hex(rip);
+    puts("\n");
+    fail("exception", vector);
+}
+
+void cpu_report_exceptions(void)
+{
+    int vec;
+
+    for (vec = 0; vec < 32; vec++) {
+        set_gate(vec, exception_entries[vec], 0);
+    }
+    load_idt();
+}
+
+void cpu_init(void)
+{
     uint64_t base = (uint64_t)&tss;
 
     set_gate(6, ud_entry, 0);
     set_gate(0x80, user_exit_entry, 3);
-    __asm__ volatile("lidt %0" : : "m"(idtr));
+    load_idt();
 
     tss.rsp[0] = (uint64_t)irq_stack + sizeof(irq_stack);
     tss.iomap = sizeof(tss);

@@ -11,6 +11,11 @@ extern volatile uint64_t ud_count;
 
 /* Load an IDT (#UD handler, int $0x80 from CPL 3) and a TSS. */
 void cpu_init(void);
+/*
+ * Instead: make every exception (0-31) end the guest with its vector,
+ * error code and RIP on the console, not a triple fault.  Per CPU.
+ */
+void cpu_report_exceptions(void);
 /* Run fn at CPL 3 on user_stack until it executes int $0x80. */
 void enter_user(void (*fn)(void), void *user_stack);
 

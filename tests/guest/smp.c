@@ -12,6 +12,7 @@
 #include "lib.h"
 #include "hypertrace.h"
 #include "smpboot.h"
+#include "cpu.h"
 
 #define PER_RING        2000
 
@@ -57,6 +58,7 @@ static void produce(uint32_t cpu)
 
 void ap_main(void)
 {
+    cpu_report_exceptions();
     produce(apic_id());
     __atomic_store_n(&ap_done, 1, __ATOMIC_RELEASE);
 }
@@ -65,6 +67,7 @@ void guest_main(void)
 {
     uint64_t spins = 0;
 
+    cpu_report_exceptions();
     hypertrace_open(&ctrl, &data);
     stride = ht_readl(ctrl, HT_REG_RING_STRIDE);
     if (ht_readl(ctrl, HT_REG_NR_RINGS) < 2) {

@@ -52,8 +52,13 @@ ud_count:   .quad 0
 kernel_rsp: .quad 0
 
 /* Exceptions 0-31 end the guest with a report: cpu_report_exceptions(). */
-    .text
+    .macro for_each_exception op
     .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+    \op \v
+    .endr
+    .endm
+
+    .macro exception_stub v
 exc_\v:
     .if (\v == 8) || (\v >= 10 && \v <= 14) || (\v == 17) || (\v == 21) || (\v == 29) || (\v == 30)
     pop %rsi                            /* the error code */
@@ -64,11 +69,16 @@ exc_\v:
     mov (%rsp), %rdx                    /* the saved RIP */
     and $-16, %rsp
     call exception_report
-    .endr
+    .endm
+
+    .macro exception_entry v
+    .quad exc_\v
+    .endm
+
+    .text
+    for_each_exception exception_stub
 
     .section .rodata
     .globl exception_entries
 exception_entries:
-    .irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-    .quad exc_\v
-    .endr
+    for_each_exception exception_entry

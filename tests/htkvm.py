@@ -20,6 +20,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -52,6 +53,11 @@ mount -t devtmpfs dev /host/dev
 mount -t proc proc /host/proc
 mount -t sysfs sysfs /host/sys
 mount -t tracefs tracefs /host/sys/kernel/tracing
+# the exits that tell an emulation failure under L1 (see JOB)
+echo 'exit_reason == 127 || exit_reason == 70' \
+    > /host/sys/kernel/tracing/events/kvm/kvm_exit/filter &&
+    echo 1 > /host/sys/kernel/tracing/events/kvm/kvm_exit/enable ||
+    fail "trace KVM's shutdown and #UD exits"
 mkdir -p /host/dev/shm && mount -t tmpfs tmpfs /host/dev/shm
 jobs=$(sed -n 's/.*ht_jobs=\([^ ]*\).*/\1/p' /proc/cmdline)
 echo "nested: ready, jobs in $jobs"
@@ -178,20 +184,22 @@ class NestedKvm(htlib.QemuProcess):
         return read_text(self.console)
 
     def run(self, argv, timeout):
-        """Run @argv in L1; (exit status, stdout, stderr)."""
+        """Run @argv in L1; (exit status, stdout, stderr).  Raises
+        EmulationFailure where L1's KVM saw the guest fail in a way that
+        only the emulated AMD-V under L1 causes."""
         self.jobs += 1
         base = os.path.join(self.tmp, "job-%d" % self.jobs)
         with open(base + ".sh.tmp", "w") as f:
             # a job that hangs is killed in L1, and the next one runs
-            f.write("cd %s\nexec timeout -s KILL %d %s >%s.out 2>%s.err "
-                    "</dev/null\n" % (
-                        shlex.quote(os.getcwd()), timeout * slowdown(),
-                        " ".join(shlex.quote(a) for a in argv), base, base))
+            f.write(JOB % {
+                "dir": shlex.quote(os.getcwd()), "base": base,
+                "timeout": timeout * slowdown(),
+                "argv": " ".join(shlex.quote(a) for a in argv)})
         os.rename(base + ".sh.tmp", base + ".sh")
         deadline = time.monotonic() + timeout * slowdown() + 30
         while not os.path.exists(base + ".rc"):
             if self.proc.poll() is not None:
-                raise AssertionError(
+                raise L1Ended(
                     "the nested KVM host (L1) ended, status %d:\n%s%s" % (
                         self.proc.returncode, self.proc.stderr.read(),
                         self.console_text()[-3000:]))
@@ -200,6 +208,9 @@ class NestedKvm(htlib.QemuProcess):
             time.sleep(0.05)
         with open(base + ".rc") as f:
             status = int(f.read())
+        failure = emulation_failure(base, status == 128 + 9)
+        if failure:
+            raise EmulationFailure(failure)
         if status == 128 + 9:
             self.timed_out(argv, timeout, base)
         return status, read_text(base + ".out"), read_text(base + ".err")
@@ -214,6 +225,50 @@ class NestedKvm(htlib.QemuProcess):
 
     def close(self):
         self.__exit__(None, None, None)
+
+
+# A job: its command, then the count of the L2 exits that L1's KVM traced
+# (INIT's filter: shutdown, #UD) while it ran.
+JOB = """cd %(dir)s
+echo > /sys/kernel/tracing/trace
+timeout -s KILL %(timeout)d %(argv)s >%(base)s.out 2>%(base)s.err </dev/null
+rc=$?
+grep -c 'reason shutdown' /sys/kernel/tracing/trace >%(base)s.shutdowns
+grep -c 'reason UD' /sys/kernel/tracing/trace >%(base)s.uds
+exit $rc
+"""
+
+# #UD exits of a job that hung: a vCPU stuck re-running one instruction
+STUCK_UD_EXITS = 1000
+
+
+class L1Ended(AssertionError):
+    """L1 itself stopped."""
+
+
+class EmulationFailure(AssertionError):
+    """The emulated AMD-V under L1 failed a job's guest."""
+
+
+def emulation_failure(base, hung):
+    """Why the job at @base failed below its guest, or None.  TCG's
+    emulated AMD-V (L0) now and then runs an L2 with state that is not
+    the L2's (QEMU 10.0, about one run in 15 of 8,000 hardware breakpoint
+    exits; README.md, Tests): its page walks then fail everywhere and
+    the vCPU triple-faults below the guest's own IDT, or it loops on a #UD
+    in the firmware.  No guest of ours does either."""
+    def count(suffix):
+        text = read_text(base + suffix).strip()
+        return int(text) if text.isdigit() else 0
+
+    if count(".shutdowns"):
+        return "L1's KVM saw a vCPU of the nested guest shut down " \
+            "(triple fault)"
+    if hung and count(".uds") >= STUCK_UD_EXITS:
+        return "L1's KVM saw a vCPU of the nested guest hang, " \
+            "re-running an instruction that raised #UD %d times" % \
+            count(".uds")
+    return None
 
 
 def slowdown():
@@ -252,9 +307,21 @@ def runner():
 
 
 def run(argv, timeout):
-    """Run a QEMU command line that uses -accel kvm: (status, out, err)."""
+    """Run a QEMU command line that uses -accel kvm: (status, out, err).
+    Nested, a run that the emulation under L1 failed, or that L1 died in,
+    runs once more, in a new L1 if need be, and says so on stderr."""
+    global _runner
     nested = runner()
     if nested:
+        try:
+            return nested.run(argv, timeout)
+        except (EmulationFailure, L1Ended) as e:
+            sys.stderr.write("nested KVM: %s; running it once more\n"
+                             % str(e).splitlines()[0])
+            if isinstance(e, L1Ended):
+                nested.close()
+                _runner = None
+                nested = runner()
         return nested.run(argv, timeout)
     proc = subprocess.run(argv, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True, timeout=timeout)

@@ -316,8 +316,10 @@ def run(argv, timeout):
         try:
             return nested.run(argv, timeout)
         except (EmulationFailure, L1Ended) as e:
-            sys.stderr.write("nested KVM: %s; running it once more\n"
-                             % str(e).splitlines()[0])
+            # L1's death says why only in its console: keep that
+            sys.stderr.write("nested KVM: %s\nnested KVM: running it once "
+                             "more\n" % (str(e) if isinstance(e, L1Ended)
+                                          else str(e).splitlines()[0]))
             if isinstance(e, L1Ended):
                 nested.close()
                 _runner = None

@@ -253,10 +253,10 @@ class EmulationFailure(AssertionError):
 def emulation_failure(base, hung):
     """Why the job at @base failed below its guest, or None.  TCG's
     emulated AMD-V (L0) now and then runs an L2 with state that is not
-    the L2's (QEMU 10.0, about one run in 15 of 8,000 hardware breakpoint
-    exits; README.md, Tests): its page walks then fail everywhere and
-    the vCPU triple-faults below the guest's own IDT, or it loops on a #UD
-    in the firmware.  No guest of ours does either."""
+    the L2's (QEMU 10.0, about one run in 10 to 15 of 8,000 hardware
+    breakpoint exits; README.md, Tests): its page walks then fail
+    everywhere and the vCPU triple-faults below the guest's own IDT, or
+    it loops on a #UD in the firmware.  No guest of ours does either."""
     def count(suffix):
         text = read_text(base + suffix).strip()
         return int(text) if text.isdigit() else 0

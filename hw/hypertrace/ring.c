@@ -98,7 +98,6 @@ static void ht_emit_event(HypertraceState *s, uint32_t r,
                            le64_to_cpu(rec->args[3]),
                            le64_to_cpu(rec->args[4]),
                            le64_to_cpu(rec->args[5]), tsc, ns);
-    hypertrace_set_event_time(0);
 }
 
 typedef enum HtTake {
@@ -194,6 +193,7 @@ static void ht_emit_batch(HypertraceState *s, uint32_t r,
     for (i = 0; i < n; i++) {
         ht_emit_event(s, r, &batch[i]);
     }
+    hypertrace_set_event_time(0); /* other events: stamped when traced */
 }
 
 /*

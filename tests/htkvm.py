@@ -316,10 +316,9 @@ def run(argv, timeout):
         try:
             return nested.run(argv, timeout)
         except (EmulationFailure, L1Ended) as e:
-            # L1's death says why only in its console: keep that
+            # all of it: L1's death says why only in its console
             sys.stderr.write("nested KVM: %s\nnested KVM: running it once "
-                             "more\n" % (str(e) if isinstance(e, L1Ended)
-                                          else str(e).splitlines()[0]))
+                             "more\n" % e)
             if isinstance(e, L1Ended):
                 nested.close()
                 _runner = None

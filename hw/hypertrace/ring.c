@@ -190,9 +190,11 @@ static void ht_emit_batch(HypertraceState *s, uint32_t r,
     if (!n) {
         return;
     }
+    hypertrace_trace_batch_begin();
     for (i = 0; i < n; i++) {
         ht_emit_event(s, r, &batch[i]);
     }
+    hypertrace_trace_batch_end();
     hypertrace_set_event_time(0); /* other events: stamped when traced */
 }
 

@@ -2,9 +2,10 @@
  * hypertrace: what it asks of QEMU's trace backends
  *
  * Events reported after the fact (ring records, host tracepoint samples)
- * carry the time they happened, and a producer that can hold events back
- * asks for room first.  Only the simple backend supports either; the
- * others stamp the trace call and never fill.
+ * carry the time they happened, a producer that can hold events back asks
+ * for room first, and a run of ring records takes its room at once.  Only
+ * the simple backend supports these; the others stamp the trace call,
+ * never fill and take each record as it comes.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -28,5 +29,19 @@ bool hypertrace_trace_has_room(size_t len, bool wait)
     return st_buffer_has_room(len, wait);
 #else
     return true;
+#endif
+}
+
+void hypertrace_trace_batch_begin(void)
+{
+#ifdef CONFIG_TRACE_SIMPLE
+    st_batch_begin();
+#endif
+}
+
+void hypertrace_trace_batch_end(void)
+{
+#ifdef CONFIG_TRACE_SIMPLE
+    st_batch_end();
 #endif
 }

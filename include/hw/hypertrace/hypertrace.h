@@ -109,6 +109,13 @@ void hypertrace_set_event_time(uint64_t ns);
 bool hypertrace_trace_has_room(size_t len, bool wait);
 
 /*
+ * Between these two calls, the simple backend holds the records this
+ * thread traces and takes their room in its buffer at once, at the end.
+ */
+void hypertrace_trace_batch_begin(void);
+void hypertrace_trace_batch_end(void);
+
+/*
  * Under KVM on x86: the guest's TSC less the host's, read now from the
  * first vCPU (which leaves KVM_RUN for it): 1, or 0 if the vCPU has not
  * run since QEMU last set its registers (the offset is about to change),

@@ -23,7 +23,9 @@ struct tss64 {
 extern uint64_t gdt_tss[2];
 extern void ud_entry(void);
 extern void user_exit_entry(void);
-extern void (*const exception_entries[32])(void);
+/* x86's exceptions: vectors 0-31, each with a stub in cpu.S */
+#define EXCEPTION_VECTORS 32
+extern void (*const exception_entries[EXCEPTION_VECTORS])(void);
 
 static struct idt_gate idt[256];
 static struct tss64 tss;
@@ -50,9 +52,6 @@ static void load_idt(void)
 
 __attribute__((noreturn)) void exception_report(uint64_t vector,
                                                 uint64_t error,
-                                                uint64_t rip);
-__attribute__((noreturn)) void exception_report(uint64_t vector,
-                                                uint64_t error,
                                                 uint64_t rip)
 {
     puts("exception ");
@@ -69,7 +68,7 @@ void cpu_report_exceptions(void)
 {
     int vec;
 
-    for (vec = 0; vec < 32; vec++) {
+    for (vec = 0; vec < EXCEPTION_VECTORS; vec++) {
         set_gate(vec, exception_entries[vec], 0);
     }
     load_idt();

@@ -16,6 +16,10 @@ void cpu_init(void);
  * error code and RIP on the console, not a triple fault.  Per CPU.
  */
 void cpu_report_exceptions(void);
+/* Called by cpu.S's exception stubs; does not return. */
+__attribute__((noreturn)) void exception_report(uint64_t vector,
+                                                uint64_t error,
+                                                uint64_t rip);
 /* Run fn at CPL 3 on user_stack until it executes int $0x80. */
 void enter_user(void (*fn)(void), void *user_stack);
 

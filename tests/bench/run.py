@@ -47,24 +47,31 @@ def machine():
     return "%s, %d cores, Linux %s" % (cpu, os.cpu_count(), platform.release())
 
 
-PHASES = 5                # bench.c: markers 900 to 905
+PHASES = 5                # bench.c: markers 900 to 904
 
 
 def bench_channels(trace_events="hypertrace_*", device=""):
+    """Per-event cost of each phase of bench.c, less the plain loop's, the
+    plain loop's, and the records the trace backend dropped."""
     run = htlib.run_guest("bench.elf",
                           device="hypertrace,ring-size=32768" + device,
                           trace_events=trace_events)
     if run.status != 1:
         sys.exit("bench guest failed:\n" + run.serial + run.stderr)
-    marks = {a["id"]: (a["a0"], ts) for name, ts, _p, a in run.events()
+    marks = {a["id"] - 900: (a["a0"], a["a1"], a["a2"], ts)
+             for name, ts, _p, a in run.events()
              if name == "hypertrace_sync" and a["id"] >= 900}
+    if sorted(marks) != list(range(PHASES)):
+        sys.exit("bench guest: phase markers %s missing from the trace"
+                 % sorted(set(range(PHASES)) - set(marks)))
     # the TSC rate, from the first and last markers' TSC and host time
-    ns_per_tick = ((marks[900 + PHASES][1] - marks[900][1]) /
-                   (marks[900 + PHASES][0] - marks[900][0]))
-    phase = [(marks[900 + i + 1][0] - marks[900 + i][0]) * ns_per_tick /
-             N_GUEST for i in range(PHASES)]
+    first, last = marks[0], marks[PHASES - 1]
+    ns_per_tick = (last[3] - first[3]) / (last[2] - first[2])
+    phase = [(marks[i][1] - marks[i][0]) * ns_per_tick / N_GUEST
+             for i in range(PHASES)]
     base = phase[0]
-    return [p - base for p in phase[1:]], base
+    return [p - base for p in phase[1:]], base, count_records(
+        run.trace_file)[1]
 
 
 LINUX_CASES = (("floor", "rdtsc + store (the floor)"),
@@ -250,8 +257,8 @@ def print_linux():
 
 
 def print_channels():
-    recorded, base = bench_channels()
-    alone, _ = bench_channels("hypertrace_sync")
+    recorded, base, dropped = bench_channels()
+    alone, _, _ = bench_channels("hypertrace_sync")
     print("\n2. Channels in one bare-metal guest (TCG, %d events each), "
           "recorded by the simple backend,\n   and alone (their events not "
           "enabled)" % N_GUEST)
@@ -261,22 +268,25 @@ def print_channels():
     for name, rec, al in zip(names, recorded, alone):
         print("   %-36s %14.0f %14.0f" % (name, rec, al))
     print("   (loop baseline: a RAM store costs %.0f ns here; sync emits are "
-          "always recorded: the phase markers are sync events)" % base)
+          "always recorded: the phase markers are sync events;\n   the "
+          "backend dropped %d records of the recorded run: the hypercall "
+          "and sync phases\n   record from the vCPU thread, which does not "
+          "wait for the writer)" % (base, dropped))
     print_probes(recorded[3])
 
 
 def print_probes(plain_call):
     """A host-side probe on a function: entry and return, per call."""
     elf = os.path.join(htlib.GUESTS, "bench-elf64")
-    probed, _ = bench_channels(device=",symbols=%s,probes=bench_probe_target"
-                               % elf)
-    alone, _ = bench_channels("hypertrace_sync", device=",symbols=%s,probes="
-                              "bench_probe_target" % elf)
+    probed, _, dropped = bench_channels(
+        device=",symbols=%s,probes=bench_probe_target" % elf)
+    alone, _, _ = bench_channels("hypertrace_sync", device=",symbols=%s,"
+                                 "probes=bench_probe_target" % elf)
     print("   %-36s %14.0f %14.0f" % ("probed call (entry + return)",
                                      probed[3] - plain_call,
                                      alone[3] - plain_call))
-    print("   (over the same call unprobed, which costs %.0f ns over the loop)"
-          % plain_call)
+    print("   (over the same call unprobed, which costs %.0f ns over the "
+          "loop; the backend dropped %d records)" % (plain_call, dropped))
 
 
 def count_records(trace):

@@ -14,9 +14,9 @@ import httrace
 from htlib import Skip, check, check_eq, run_guest
 
 
-# bench.c: three loops of 20,000 records, six markers and the sync of
-# its open; the boot adds three milestones
-BENCH_RECORDS = 3 * 20000 + 7 + 3
+# bench.c: three loops of 20,000 records, five phase markers and the
+# sync of its open; the boot adds three milestones
+BENCH_RECORDS = 3 * 20000 + 6 + 3
 # the simple backend's buffer (256 KiB) over its smallest record (32 bytes)
 RECORDS_PER_BUFFER = 256 * 1024 // 32
 # a pipe's default capacity (64 KiB) over that record
